@@ -1,0 +1,107 @@
+from odoo import api, fields, models
+
+# Changing any of these on an event re-reads it into its visit.
+SYNC_TRIGGER_FIELDS = {
+    "start",
+    "stop",
+    "start_date",
+    "stop_date",
+    "allday",
+    "user_id",
+    "active",
+    "clinic_patient_id",
+    "clinic_department_id",
+    "clinic_service_id",
+}
+
+
+class CalendarEvent(models.Model):
+    """An appointment booked in Odoo Calendar for a patient in a department
+    is a scheduled visit: creating, moving or cancelling the event creates,
+    moves or cancels the visit."""
+
+    _inherit = "calendar.event"
+
+    clinic_patient_id = fields.Many2one(
+        "clinic.patient",
+        string="Patient",
+        index="btree_not_null",
+        groups="clinic_retention.group_clinic_retention_user",
+    )
+    clinic_department_id = fields.Many2one(
+        "clinic.department",
+        string="Department",
+        groups="clinic_retention.group_clinic_retention_user",
+    )
+    clinic_service_id = fields.Many2one(
+        "clinic.service",
+        string="Service / condition",
+        groups="clinic_retention.group_clinic_retention_user",
+        domain="['|', ('department_id', '=', False), ('department_id', '=', clinic_department_id)]",
+    )
+    clinic_visit_ids = fields.One2many(
+        "clinic.visit",
+        "calendar_event_id",
+        string="Visits",
+        groups="clinic_retention.group_clinic_retention_user",
+    )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        events = super().create(vals_list)
+        if not self.env.context.get("clinic_from_visit") and any(
+            vals.get("clinic_patient_id") for vals in vals_list
+        ):
+            events._clinic_sync_visits()
+        return events
+
+    def write(self, vals):
+        result = super().write(vals)
+        if not self.env.context.get("clinic_from_visit") and SYNC_TRIGGER_FIELDS & vals.keys():
+            if self.env.user.has_group("clinic_retention.group_clinic_retention_user") or self.env.su:
+                self._clinic_sync_visits()
+            else:
+                self.sudo()._clinic_sync_visits()
+        return result
+
+    def unlink(self):
+        visits = self.sudo().clinic_visit_ids.filtered(lambda v: v.state == "scheduled")
+        visits.with_context(clinic_from_calendar=True).write({"state": "cancelled"})
+        return super().unlink()
+
+    def _clinic_sync_visits(self):
+        """Create or update the scheduled visit of each event booked for a
+        patient and department; cancel it when the event is archived or no
+        longer booked for a patient."""
+        Visit = self.env["clinic.visit"].with_context(clinic_from_calendar=True)
+        to_create = []
+        for event in self:
+            visit = event.clinic_visit_ids.sorted("id")[:1]
+            booked = event.active and event.clinic_patient_id and event.clinic_department_id
+            if not booked:
+                if visit.state == "scheduled":
+                    visit.with_context(clinic_from_calendar=True).state = "cancelled"
+                continue
+            vals = {
+                "patient_id": event.clinic_patient_id.id,
+                "department_id": event.clinic_department_id.id,
+                "service_id": event.clinic_service_id.id,
+                "doctor_id": event.user_id.id,
+                "start": event.start,
+                "stop": event.stop,
+            }
+            if not visit:
+                to_create.append(dict(vals, calendar_event_id=event.id))
+            elif visit.state in ("scheduled", "cancelled"):
+                # an archived-then-restored event books the visit again
+                vals["state"] = "scheduled"
+                changed = {
+                    fname: value
+                    for fname, value in vals.items()
+                    if (visit[fname].id if visit._fields[fname].type == "many2one" else visit[fname])
+                    != value
+                }
+                if changed:
+                    visit.with_context(clinic_from_calendar=True).write(changed)
+        if to_create:
+            Visit.create(to_create)

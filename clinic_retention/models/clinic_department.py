@@ -1,0 +1,60 @@
+from odoo import fields, models
+
+
+class ClinicDepartment(models.Model):
+    _name = "clinic.department"
+    _description = "Clinic Department"
+    _inherit = ["mail.thread"]
+    _order = "sequence, name, id"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, translate=True, tracking=True)
+    code = fields.Char(help="Short code used in reports and exports, e.g. DENT.")
+    active = fields.Boolean(default=True)
+    sequence = fields.Integer(default=10)
+    color = fields.Integer()
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    manager_id = fields.Many2one(
+        "res.users",
+        string="Manager",
+        tracking=True,
+        check_company=True,
+        domain="[('share', '=', False)]",
+        help="Responsible for the department's patients, complaints and results.",
+    )
+    member_ids = fields.Many2many(
+        "res.users",
+        "clinic_department_member_rel",
+        "department_id",
+        "user_id",
+        string="Customer-service team",
+        check_company=True,
+        domain="[('share', '=', False)]",
+        help="Staff who call and message this department's patients. They see "
+        "the department's follow-up tasks.",
+    )
+    description = fields.Html()
+    service_ids = fields.One2many("clinic.service", "department_id", string="Services")
+    visit_count = fields.Integer(compute="_compute_visit_count")
+
+    _sql_constraints = [
+        ("code_company_uniq", "unique(code, company_id)", "A department code must be unique per company."),
+    ]
+
+    def _compute_visit_count(self):
+        counts = dict(
+            self.env["clinic.visit"]._read_group(
+                [("department_id", "in", self.ids)], ["department_id"], ["__count"]
+            )
+        )
+        for department in self:
+            department.visit_count = counts.get(department._origin, 0)
+
+    def action_open_visits(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("clinic_retention.clinic_visit_action")
+        action["domain"] = [("department_id", "=", self.id)]
+        action["context"] = {"default_department_id": self.id}
+        return action

@@ -1,0 +1,100 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+from ..tools.phone import InvalidPhoneNumber, to_e164
+
+PHONE_FIELDS = ("phone", "mobile")
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    patient_ids = fields.One2many(
+        "clinic.patient",
+        "partner_id",
+        string="Patient records",
+        groups="clinic_retention.group_clinic_retention_user",
+    )
+    is_patient = fields.Boolean(compute="_compute_is_patient", store=True, compute_sudo=True)
+
+    @api.depends("patient_ids")
+    def _compute_is_patient(self):
+        for partner in self:
+            partner.is_patient = bool(partner.with_context(active_test=False).patient_ids)
+
+    def write(self, vals):
+        """A patient's numbers are always stored in E.164, whichever app
+        (Patients, Contacts, CRM) edits them."""
+        if not PHONE_FIELDS & vals.keys() and "country_id" not in vals:
+            return super().write(vals)
+        patients = self.filtered("is_patient")
+        others = self - patients
+        result = super(ResPartner, others).write(vals) if others else True
+        for partner in patients:
+            partner_vals = dict(vals)
+            country = (
+                self.env["res.country"].browse(vals["country_id"])
+                if vals.get("country_id")
+                else partner.country_id
+            )
+            if "country_id" in vals:
+                # re-read numbers already stored against the new country
+                for fname in PHONE_FIELDS:
+                    partner_vals.setdefault(fname, partner[fname])
+            self._clinic_normalize_phone_vals(partner_vals, country or self._clinic_default_country(partner))
+            super(ResPartner, partner).write(partner_vals)
+        return result
+
+    @api.model
+    def _clinic_default_country(self, partner=None):
+        company = (partner and partner.company_id) or self.env.company
+        return company.country_id
+
+    @api.model
+    def _clinic_format_phone(self, number, country):
+        """E.164 form of ``number`` read against ``country``, or False."""
+        try:
+            return to_e164(number, country.code if country else None)
+        except InvalidPhoneNumber:
+            return False
+
+    @api.model
+    def _clinic_invalid_phone_message(self, number, country):
+        if country:
+            return _(
+                'The phone number "%(number)s" is not a valid number in %(country)s. '
+                "Check the digits, or write it with its country code, e.g. +86 138 0013 8000.",
+                number=number,
+                country=country.name,
+            )
+        return _(
+            'The phone number "%(number)s" is not valid. Write it with its country '
+            "code, e.g. +86 138 0013 8000, or set the patient's country.",
+            number=number,
+        )
+
+    @api.model
+    def _clinic_normalize_phone_vals(self, vals, country):
+        """Rewrite ``vals['phone']`` and ``vals['mobile']`` in E.164 in place.
+
+        :raise ValidationError: naming the number, when one is not valid.
+        """
+        for fname in PHONE_FIELDS:
+            number = vals.get(fname)
+            if not number:
+                continue
+            e164 = self._clinic_format_phone(number, country)
+            if not e164:
+                raise ValidationError(self._clinic_invalid_phone_message(number, country))
+            vals[fname] = e164
+        return vals
+
+    def action_open_patient(self):
+        self.ensure_one()
+        patient = self.with_context(active_test=False).patient_ids[:1]
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "clinic.patient",
+            "res_id": patient.id,
+            "view_mode": "form",
+        }

@@ -1,0 +1,35 @@
+from odoo.tests import HttpCase, new_test_user, tagged
+
+
+@tagged("post_install", "-at_install")
+class TestClinicUi(HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.agent = new_test_user(
+            cls.env,
+            login="tour_agent",
+            password="tour_agent_pw",
+            name="Tour Agent",
+            groups="clinic_retention.group_clinic_retention_user",
+            tz="UTC",
+        )
+        cls.env["res.users"].browse(cls.agent.id).tour_enabled = False
+        cls.department = cls.env["clinic.department"].create(
+            {"name": "Tour Dental", "member_ids": [(6, 0, cls.agent.ids)]}
+        )
+        cls.service = cls.env["clinic.service"].create(
+            {"name": "Tour check-up", "department_id": cls.department.id}
+        )
+        cls.env.company.country_id = cls.env.ref("base.cn")
+        cls.patient = cls.env["clinic.patient"].create(
+            {"name": "Tour Patient", "mobile": "138 0013 8000", "country_id": cls.env.ref("base.cn").id}
+        )
+
+    def test_agent_adds_visit_to_patient(self):
+        self.start_tour("/odoo", "clinic_patient_add_visit", login="tour_agent")
+        visit = self.patient.visit_ids
+        self.assertEqual(len(visit), 1)
+        self.assertEqual(visit.department_id, self.department)
+        self.assertEqual(visit.service_id, self.service)
+        self.assertEqual(visit.state, "scheduled")

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Set everything up and serve Odoo 18 with clinic_retention and its demo
+# data at http://localhost:8069 (login admin / password admin).
+#
+#   scripts/run.sh                 # database "clinic" (created if missing)
+#   CLINIC_DB=mydb scripts/run.sh  # another database
+#   CLINIC_HTTP_PORT=8070 scripts/run.sh
+# Extra arguments are passed to odoo-bin.
+source "$(dirname "$0")/common.sh"
+
+DB="${CLINIC_DB:-clinic}"
+PORT="${CLINIC_HTTP_PORT:-8069}"
+
+check_odoo
+ensure_venv
+ensure_postgres
+
+installed=""
+if db_exists "$DB"; then
+    installed="$(db_psql -d "$DB" -tAc \
+        "SELECT 1 FROM ir_module_module WHERE name = 'clinic_retention' AND state = 'installed'" \
+        2>/dev/null || true)"
+fi
+if [ "$installed" = 1 ]; then
+    log "database $DB exists: updating clinic_retention to this checkout"
+    odoo_bin -d "$DB" -u clinic_retention --stop-after-init --http-port="$PORT"
+else
+    log "creating database $DB with clinic_retention and its demo data (a few minutes)"
+    odoo_bin -d "$DB" -i clinic_retention --stop-after-init --http-port="$PORT" \
+        --load-language=zh_CN,fa_IR,ru_RU
+fi
+log "serving http://localhost:$PORT  (database $DB, login admin / password admin)"
+odoo_bin -d "$DB" --db-filter="^${DB}\$" --http-port="$PORT" "$@"

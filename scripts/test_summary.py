@@ -1,0 +1,70 @@
+"""Summarise an Odoo test log into one closing line.
+
+Usage: test_summary.py LOGFILE ODOO_EXIT_CODE
+
+Prints the failing tests, the skipped ones and any error logged outside a
+test, then ``N passed, N failed, N skipped`` as the very last line. Exits 1
+when anything failed, errored or was skipped (a skipped browser tour means
+no browser ran it, which is a failure for us), or when Odoo itself failed.
+"""
+
+import re
+import sys
+
+SUMMARY = re.compile(
+    r"odoo\.tests\.result: (\d+) failed, (\d+) error\(s\) of (\d+) tests when loading database"
+)
+SKIPPED = re.compile(r"^\S+ \S+ \d+ INFO \S+ \S+: skipped (.*)$")
+LEVEL = re.compile(r"^\S+ \S+ \d+ (ERROR|CRITICAL) ")
+FAILED_TEST = re.compile(r"^\S+ \S+ \d+ ERROR \S+ \S+: (FAIL|ERROR): (.*)$")
+
+
+def main(path, odoo_rc):
+    with open(path, encoding="utf-8", errors="replace") as log:
+        lines = log.read().splitlines()
+
+    summary = None
+    skipped, failed_tests, stray_errors = [], [], []
+    for line in lines:
+        match = SUMMARY.search(line)
+        if match:
+            summary = tuple(int(g) for g in match.groups())
+            continue
+        match = SKIPPED.match(line)
+        if match:
+            skipped.append(match.group(1))
+            continue
+        match = FAILED_TEST.match(line)
+        if match:
+            failed_tests.append(f"{match.group(1)}: {match.group(2)}")
+            continue
+        if LEVEL.match(line):
+            stray_errors.append(line)
+
+    if summary is None:
+        print(f"Odoo exited with code {odoo_rc} before reporting any test result.")
+        print("0 passed, 1 failed")
+        return 1
+
+    failures, errors, total = summary
+    failed = failures + errors
+    if not failed and stray_errors:
+        # Errors logged outside a test (module install, a cron, a view) count too.
+        failed = len(stray_errors)
+    passed = max(total - failures - errors - len(skipped), 0)
+
+    for name in failed_tests:
+        print(f"failed   {name}")
+    for line in stray_errors:
+        print(f"error    {line}")
+    for name in skipped:
+        print(f"skipped  {name}")
+    if total == 0:
+        print("No test ran.")
+    print(f"{passed} passed, {failed} failed, {len(skipped)} skipped")
+    bad = failed or skipped or total == 0 or odoo_rc not in (0,)
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1], int(sys.argv[2])))
