@@ -27,6 +27,7 @@
     "data": [
         "security/clinic_retention_security.xml",
         "security/ir.model.access.csv",
+        "data/clinic_followup_stage_data.xml",
         "data/ir_cron_data.xml",
         "views/clinic_department_views.xml",
         "views/clinic_service_views.xml",
@@ -34,13 +35,22 @@
         "views/clinic_visit_views.xml",
         "views/res_partner_views.xml",
         "views/calendar_event_views.xml",
+        "views/clinic_followup_task_views.xml",
+        "views/clinic_followup_stage_views.xml",
+        "views/clinic_recall_rule_views.xml",
+        "views/clinic_recovery_template_views.xml",
+        "wizard/clinic_followup_task_reached_views.xml",
         "views/res_config_settings_views.xml",
         "views/clinic_retention_menus.xml",
     ],
     "demo": [
         "demo/clinic_demo.xml",
+        "demo/clinic_recall_demo.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "clinic_retention/static/src/scss/clinic_retention.scss",
+        ],
         "web.assets_tests": [
             "clinic_retention/static/tests/tours/**/*",
         ],

@@ -27,7 +27,7 @@ if [ "$installed" = 1 ]; then
 else
     log "creating database $DB with clinic_retention and its demo data (a few minutes)"
     odoo_bin -d "$DB" -i clinic_retention --stop-after-init --http-port="$PORT" \
-        --load-language=zh_CN,fa_IR,ru_RU
+        --load-language=en_US,zh_CN,fa_IR,ru_RU
 fi
 log "serving http://localhost:$PORT  (database $DB, login admin / password admin)"
 odoo_bin -d "$DB" --db-filter="^${DB}\$" --http-port="$PORT" "$@"

@@ -1,4 +1,4 @@
-"""Realistic, deterministic demo data: 60 patients from China, Iran, Russia
+"""Realistic, deterministic demo data: 61 patients from China, Iran, Russia
 and elsewhere, with 18 months of visits in every state, relative to today.
 
 Called from ``demo/clinic_demo.xml`` through ``clinic.patient._demo_generate``.
@@ -76,7 +76,57 @@ PATIENTS = [
     ("Anna Kowalska", "female", "PL", "en_US"),
     ("Lars Nilsson", "male", "SE", "en_US"),
     ("Chloé Dubois", "female", "FR", "en_US"),
+    # registered a second time at the front desk, in pinyin: a duplicate to review
+    ("Wang Fang", "female", "CN", "zh_CN"),
 ]
+
+ROMANIZED = {
+    "王芳": "wang.fang",
+    "李娜": "li.na",
+    "张伟": "zhang.wei",
+    "刘洋": "liu.yang",
+    "陈静": "chen.jing",
+    "杨磊": "yang.lei",
+    "黄敏": "huang.min",
+    "赵强": "zhao.qiang",
+    "周杰": "zhou.jie",
+    "吴霞": "wu.xia",
+    "徐明": "xu.ming",
+    "孙丽": "sun.li",
+    "马超": "ma.chao",
+    "朱婷": "zhu.ting",
+    "胡军": "hu.jun",
+    "مریم احمدی": "maryam.ahmadi",
+    "علی رضایی": "ali.rezaei",
+    "زهرا محمدی": "zahra.mohammadi",
+    "حسین کریمی": "hossein.karimi",
+    "فاطمه حسینی": "fatemeh.hosseini",
+    "محمد جعفری": "mohammad.jafari",
+    "سارا موسوی": "sara.mousavi",
+    "رضا نوری": "reza.nouri",
+    "نرگس صادقی": "narges.sadeghi",
+    "امیر رحیمی": "amir.rahimi",
+    "لیلا کاظمی": "leila.kazemi",
+    "مهدی قاسمی": "mehdi.ghasemi",
+    "شیرین تهرانی": "shirin.tehrani",
+    "کامران بهرامی": "kamran.bahrami",
+    "پریسا عباسی": "parisa.abbasi",
+    "Анна Иванова": "anna.ivanova",
+    "Дмитрий Смирнов": "dmitry.smirnov",
+    "Елена Кузнецова": "elena.kuznetsova",
+    "Сергей Попов": "sergey.popov",
+    "Ольга Соколова": "olga.sokolova",
+    "Андрей Лебедев": "andrey.lebedev",
+    "Наталья Козлова": "natalya.kozlova",
+    "Игорь Новиков": "igor.novikov",
+    "Татьяна Морозова": "tatyana.morozova",
+    "Михаил Волков": "mikhail.volkov",
+    "Ирина Павлова": "irina.pavlova",
+    "Алексей Фёдоров": "alexey.fedorov",
+    "Светлана Орлова": "svetlana.orlova",
+    "Павел Егоров": "pavel.egorov",
+    "Юлия Никитина": "yulia.nikitina",
+}
 
 CITIES = {
     "CN": ["Beijing", "Shanghai", "Guangzhou", "Shenzhen", "Chengdu"],
@@ -85,8 +135,18 @@ CITIES = {
 }
 
 OCCUPATIONS = [
-    "Teacher", "Engineer", "Accountant", "Nurse", "Driver", "Retired", "Student",
-    "Shop owner", "Software developer", "Civil servant", "Chef", "Architect",
+    "Teacher",
+    "Engineer",
+    "Accountant",
+    "Nurse",
+    "Driver",
+    "Retired",
+    "Student",
+    "Shop owner",
+    "Software developer",
+    "Civil servant",
+    "Chef",
+    "Architect",
 ]
 
 # Department xmlid -> (doctor xmlid, [(service xmlid, base price)])
@@ -136,7 +196,9 @@ def _mobile_number(rng, country):
 
 
 def _email(name, index):
-    ascii_name = "".join(c for c in name.lower().replace(" ", ".") if c.isascii() and (c.isalnum() or c == "."))
+    ascii_name = "".join(
+        c for c in name.lower().replace(" ", ".") if c.isascii() and (c.isalnum() or c == ".")
+    )
     return f"{ascii_name or 'patient'}.{index:02d}@example.com"
 
 
@@ -183,8 +245,10 @@ def generate(env):
         if rng.random() < 0.15:
             vals["allergies"] = rng.choice(["Penicillin", "Latex", "Ibuprofen", "Pollen, dust mites"])
         patient_vals.append(vals)
-    # Two duplicate registrations of the same person (same mobile): flagged, not merged.
-    patient_vals[50]["mobile"] = patient_vals[45]["mobile"]
+    # The same person registered twice (same mobile), and a couple sharing an
+    # email: both flagged as possible duplicates, neither merged.
+    patient_vals[60]["mobile"] = patient_vals[0]["mobile"]
+    patient_vals[60]["birthdate"] = patient_vals[0]["birthdate"]
     patient_vals[59]["email"] = patient_vals[46]["email"] = "lucas.chloe.family@example.com"
 
     Patient = env["clinic.patient"].sudo().with_context(tracking_disable=True, mail_create_nolog=True)
@@ -199,6 +263,9 @@ def generate(env):
     # Chronic conditions and care relationships
     hypertension = ref("clinic_retention.service_hypertension")
     diabetes = ref("clinic_retention.service_diabetes")
+    for index, patient in enumerate(patients):
+        doctor_xmlid = DEPARTMENTS[list(DEPARTMENTS)[index % len(DEPARTMENTS)]][0]
+        patient.doctor_id = ref("clinic_retention." + doctor_xmlid)
     for patient in patients[2::7]:
         patient.chronic_condition_ids = [(4, hypertension.id)]
     for patient in patients[4::9]:
@@ -207,16 +274,18 @@ def generate(env):
     patients[15].family_member_ids = [(4, patients[20].id)]
     patients[30].family_member_ids = [(4, patients[34].id)]
     for referred, referrer in ((3, 0), (5, 0), (18, 15), (33, 30), (40, 30), (52, 48)):
-        patients[referred].write({"referred_by_id": patients[referrer].partner_id.id, "referral_source": "patient"})
+        patients[referred].write(
+            {"referred_by_id": patients[referrer].partner_id.id, "referral_source": "patient"}
+        )
 
     # Visits: every patient gets a profile that shapes 18 months of history.
     departments = {xmlid: ref("clinic_retention." + xmlid) for xmlid in DEPARTMENTS}
     visit_vals = []
     for index, patient in enumerate(patients):
         home_xmlid = list(DEPARTMENTS)[index % len(DEPARTMENTS)]
-        profile = rng.choices(
-            ["regular", "lapsed", "lost", "new", "chronic"], weights=[40, 20, 15, 10, 15]
-        )[0]
+        profile = rng.choices(["regular", "lapsed", "lost", "new", "chronic"], weights=[40, 20, 15, 10, 15])[
+            0
+        ]
         if patient.chronic_condition_ids:
             profile = "chronic"
         if profile == "regular":
@@ -232,19 +301,27 @@ def generate(env):
             start_ago, end_ago, gap = 540, rng.randint(3, 25), (25, 35)
         days_ago = start_ago
         while days_ago >= end_ago:
-            visit_vals.append(_visit_vals(rng, ref, departments, home_xmlid, patient, today - timedelta(days=days_ago), now))
+            visit_vals.append(
+                _visit_vals(rng, ref, departments, home_xmlid, patient, today - timedelta(days=days_ago), now)
+            )
             days_ago -= rng.randint(*gap)
         if days_ago < end_ago and end_ago != start_ago and rng.random() < 0.3:
-            visit_vals.append(_visit_vals(rng, ref, departments, home_xmlid, patient, today - timedelta(days=end_ago), now))
+            visit_vals.append(
+                _visit_vals(rng, ref, departments, home_xmlid, patient, today - timedelta(days=end_ago), now)
+            )
         # Upcoming visits, a handful of them tomorrow (for reminders).
         if profile in ("regular", "chronic", "new") and rng.random() < 0.6:
             ahead = 1 if index % 6 == 0 else rng.randint(2, 30)
-            visit_vals.append(_visit_vals(rng, ref, departments, home_xmlid, patient, today + timedelta(days=ahead), now))
+            visit_vals.append(
+                _visit_vals(rng, ref, departments, home_xmlid, patient, today + timedelta(days=ahead), now)
+            )
         # Some patients also visit a second department.
         if rng.random() < 0.25:
             other = rng.choice([x for x in DEPARTMENTS if x != home_xmlid])
             visit_vals.append(
-                _visit_vals(rng, ref, departments, other, patient, today - timedelta(days=rng.randint(20, 500)), now)
+                _visit_vals(
+                    rng, ref, departments, other, patient, today - timedelta(days=rng.randint(20, 500)), now
+                )
             )
     env["clinic.visit"].sudo().with_context(tracking_disable=True, mail_create_nolog=True).create(visit_vals)
 
@@ -252,9 +329,7 @@ def generate(env):
     organizer = ref("clinic_retention.user_doctor_li")
     for offset, patient in ((2, patients[7]), (3, patients[22]), (5, patients[37])):
         start = _slot(rng, today + timedelta(days=offset))
-        env["calendar.event"].sudo().with_context(
-            no_mail_to_attendees=True, mail_create_nolog=True
-        ).create(
+        env["calendar.event"].sudo().with_context(no_mail_to_attendees=True, mail_create_nolog=True).create(
             {
                 "name": f"{patient.name} — dental check-up",
                 "start": start,
@@ -288,3 +363,28 @@ def _visit_vals(rng, ref, departments, department_xmlid, patient, day, now):
         "state": state,
         "amount": round(price * rng.uniform(0.85, 1.3), 0) if state == "done" else 0.0,
     }
+
+
+def work_followups(env):
+    """Run the demo recall rules and show tasks at every stage of the board."""
+    Task = env["clinic.followup.task"].sudo()
+    if Task.search_count([("rule_id", "!=", False)], limit=1):
+        return
+    rules = env["clinic.recall.rule"].sudo().search([])
+    more = True
+    while more:
+        _created, more = rules._run_batch(rules=rules)
+    rng = random.Random(7)
+    tasks = Task.search([("is_closed", "=", False)], order="id")
+    for index, task in enumerate(tasks):
+        if index % 5 == 0:
+            task.with_user(task.user_id or env.user).action_take()
+        elif index % 5 == 1:
+            task.action_not_reached()
+        elif index % 5 == 2 and task.reason != "reactivation":
+            wizard = env["clinic.followup.task.reached"].create(
+                {"task_id": task.id, "satisfaction": str(rng.choice([3, 4, 4, 5, 5, 2]))}
+            )
+            for line in wizard.recovery_line_ids:
+                line.score = str(rng.randint(3, 5))
+            wizard.action_confirm()

@@ -6,3 +6,11 @@ from . import clinic_service
 from . import clinic_patient
 from . import clinic_visit
 from . import calendar_event
+from . import clinic_followup_stage
+from . import clinic_followup_task
+from . import clinic_followup_recovery_score
+from . import clinic_recall_rule
+from . import clinic_recall_rule_step
+from . import clinic_recall_override
+from . import clinic_recovery_template
+from . import clinic_recovery_criterion

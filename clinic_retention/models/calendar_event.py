@@ -98,8 +98,7 @@ class CalendarEvent(models.Model):
                 changed = {
                     fname: value
                     for fname, value in vals.items()
-                    if (visit[fname].id if visit._fields[fname].type == "many2one" else visit[fname])
-                    != value
+                    if (visit[fname].id if visit._fields[fname].type == "many2one" else visit[fname]) != value
                 }
                 if changed:
                     visit.with_context(clinic_from_calendar=True).write(changed)

@@ -18,7 +18,6 @@ class ClinicDepartment(models.Model):
     )
     manager_id = fields.Many2one(
         "res.users",
-        string="Manager",
         tracking=True,
         check_company=True,
         domain="[('share', '=', False)]",

@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
@@ -124,9 +124,7 @@ class ClinicPatient(models.Model):
         help="The patient, doctor or organisation who brought this patient.",
     )
     referral_source = fields.Selection(REFERRAL_SOURCES, tracking=True)
-    referral_count = fields.Integer(
-        compute="_compute_referral_count", string="Patients referred"
-    )
+    referral_count = fields.Integer(compute="_compute_referral_count", string="Patients referred")
 
     # Communication and consent (GDPR, 152-FZ, PIPL: explicit, dated, sourced)
     preferred_channel = fields.Selection(CHANNELS, default="phone", tracking=True)
@@ -135,9 +133,7 @@ class ClinicPatient(models.Model):
         tracking=True,
         help="Appointment reminders, recalls and follow-ups.",
     )
-    care_consent_date = fields.Datetime(
-        string="Care consent recorded on", readonly=True, copy=False
-    )
+    care_consent_date = fields.Datetime(string="Care consent recorded on", readonly=True, copy=False)
     care_consent_source = fields.Selection(CONSENT_SOURCES, string="Care consent source")
     marketing_consent = fields.Boolean(
         string="Consents to marketing",
@@ -147,9 +143,7 @@ class ClinicPatient(models.Model):
     marketing_consent_date = fields.Datetime(
         string="Marketing consent recorded on", readonly=True, copy=False
     )
-    marketing_consent_source = fields.Selection(
-        CONSENT_SOURCES, string="Marketing consent source"
-    )
+    marketing_consent_source = fields.Selection(CONSENT_SOURCES, string="Marketing consent source")
 
     # Visits
     visit_ids = fields.One2many("clinic.visit", "patient_id", string="Visits")
@@ -159,9 +153,7 @@ class ClinicPatient(models.Model):
         string="Completed visits",
     )
     first_visit_date = fields.Datetime(compute="_compute_visit_stats", store=True)
-    last_visit_date = fields.Datetime(
-        compute="_compute_visit_stats", store=True, index=True
-    )
+    last_visit_date = fields.Datetime(compute="_compute_visit_stats", store=True, index=True)
     department_ids = fields.Many2many(
         "clinic.department",
         "clinic_patient_department_rel",
@@ -184,6 +176,11 @@ class ClinicPatient(models.Model):
         "The delays are set in Settings and refreshed every night.",
     )
 
+    # Follow-ups and recalls
+    followup_task_ids = fields.One2many("clinic.followup.task", "patient_id", string="Follow-ups")
+    followup_task_count = fields.Integer(compute="_compute_followup_task_count", string="Follow-ups")
+    recall_override_ids = fields.One2many("clinic.recall.override", "patient_id", string="Recall overrides")
+
     # Duplicates
     duplicate_patient_ids = fields.Many2many(
         "clinic.patient",
@@ -202,23 +199,19 @@ class ClinicPatient(models.Model):
 
     @api.depends_context("uid")
     def _compute_can_edit_medical(self):
-        allowed = self.env.su or self.env.user.has_group(
-            "clinic_retention.group_clinic_retention_manager"
-        )
+        allowed = self.env.su or self.env.user.has_group("clinic_retention.group_clinic_retention_manager")
         self.can_edit_medical = allowed
 
     @api.depends("birthdate")
     def _compute_age(self):
         today = fields.Date.context_today(self)
         for patient in self:
-            patient.age = (
-                relativedelta(today, patient.birthdate).years if patient.birthdate else 0
-            )
+            patient.age = relativedelta(today, patient.birthdate).years if patient.birthdate else 0
 
     def _search_age(self, operator, value):
         """Age in whole years, as of today: ``age >= 65`` is ``birthdate <= today - 65y``."""
         if operator not in ("=", "!=", "<", "<=", ">", ">=") or not isinstance(value, int):
-            raise NotImplementedError(_("Unsupported search on age: %s", operator))
+            raise NotImplementedError(self.env._("Unsupported search on age: %s", operator))
         today = fields.Date.context_today(self)
         # born on or before `latest` means age >= value; after `earliest` means age <= value
         latest = today - relativedelta(years=value)
@@ -232,6 +225,15 @@ class ClinicPatient(models.Model):
             "!=": ["|", ("birthdate", "<", earliest), ("birthdate", ">", latest)],
         }
         return domains[operator]
+
+    def _compute_followup_task_count(self):
+        counts = dict(
+            self.env["clinic.followup.task"]._read_group(
+                [("patient_id", "in", self.ids), ("is_closed", "=", False)], ["patient_id"], ["__count"]
+            )
+        )
+        for patient in self:
+            patient.followup_task_count = counts.get(patient._origin, 0)
 
     def _compute_referral_count(self):
         counts = dict(
@@ -343,7 +345,7 @@ class ClinicPatient(models.Model):
 
     def _search_is_possible_duplicate(self, operator, value):
         if operator not in ("=", "!=") or not isinstance(value, bool):
-            raise NotImplementedError(_("Unsupported search on possible duplicates."))
+            raise NotImplementedError(self.env._("Unsupported search on possible duplicates."))
         self.env["clinic.patient"].flush_model(["company_id", "partner_id"])
         self.env["res.partner"].flush_model(["phone", "mobile", "email_normalized", "active"])
         # One pass: every (company, phone-or-email) key shared by two patients.
@@ -391,9 +393,7 @@ class ClinicPatient(models.Model):
             else:
                 partner = Partner.browse(vals["partner_id"])
                 phones = {f: vals.get(f, partner[f]) for f in ("phone", "mobile")}
-                Partner._clinic_normalize_phone_vals(
-                    phones, partner.country_id or company.country_id
-                )
+                Partner._clinic_normalize_phone_vals(phones, partner.country_id or company.country_id)
                 vals.update({f: n for f, n in phones.items() if n != partner[f]})
         patients = super().create(vals_list)
         for patient in patients:
@@ -419,7 +419,7 @@ class ClinicPatient(models.Model):
     def _unlink_except_has_visits(self):
         if self.sudo().visit_ids:
             raise AccessError(
-                _("A patient with visits cannot be deleted: archive the patient instead.")
+                self.env._("A patient with visits cannot be deleted: archive the patient instead.")
             )
 
     def _check_medical_write(self, vals):
@@ -429,9 +429,8 @@ class ClinicPatient(models.Model):
             and not self.env.user.has_group("clinic_retention.group_clinic_retention_manager")
         ):
             raise AccessError(
-                _(
-                    "Only Patient Care managers can record or change a patient's "
-                    "allergies and conditions."
+                self.env._(
+                    "Only Patient Care managers can record or change a patient's allergies and conditions."
                 )
             )
 
@@ -449,13 +448,10 @@ class ClinicPatient(models.Model):
             added = patient.family_member_ids - before
             removed = before - patient.family_member_ids
             for member in added.filtered(lambda m, p=patient: p not in m.family_member_ids):
-                super(ClinicPatient, member).write(
-                    {"family_member_ids": [fields.Command.link(patient.id)]}
-                )
+                super(ClinicPatient, member).write({"family_member_ids": [fields.Command.link(patient.id)]})
             for member in removed.filtered(lambda m, p=patient: p in m.family_member_ids):
-                super(ClinicPatient, member).write(
-                    {"family_member_ids": [fields.Command.unlink(patient.id)]}
-                )
+                super(ClinicPatient, member).write({"family_member_ids": [fields.Command.unlink(patient.id)]})
+        return True
 
     # ------------------------------------------------------------------
     # Onchange: show the stored form of a number as soon as it is typed
@@ -475,10 +471,8 @@ class ClinicPatient(models.Model):
             else:
                 return {
                     "warning": {
-                        "title": _("Invalid phone number"),
-                        "message": self.env["res.partner"]._clinic_invalid_phone_message(
-                            number, country
-                        ),
+                        "title": self.env._("Invalid phone number"),
+                        "message": self.env["res.partner"]._clinic_invalid_phone_message(number, country),
                     }
                 }
         return None
@@ -507,11 +501,20 @@ class ClinicPatient(models.Model):
         }
         return action
 
+    def action_open_followups(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("clinic_retention.clinic_followup_task_action")
+        action["domain"] = [("patient_id", "=", self.id)]
+        action["context"] = {"default_patient_id": self.id, "search_default_filter_open": 1}
+        action["view_mode"] = "list,kanban,form"
+        action["views"] = [(False, "list"), (False, "kanban"), (False, "form")]
+        return action
+
     def action_open_duplicates(self):
         self.ensure_one()
         return {
             "type": "ir.actions.act_window",
-            "name": _("Possible duplicates of %s", self.name),
+            "name": self.env._("Possible duplicates of %s", self.name),
             "res_model": "clinic.patient",
             "view_mode": "list,form",
             "domain": [("id", "in", (self | self.duplicate_patient_ids).ids)],
@@ -521,7 +524,7 @@ class ClinicPatient(models.Model):
         self.ensure_one()
         return {
             "type": "ir.actions.act_window",
-            "name": _("Referred by %s", self.name),
+            "name": self.env._("Referred by %s", self.name),
             "res_model": "clinic.patient",
             "view_mode": "list,form",
             "domain": [("referred_by_id", "=", self.partner_id.id)],
@@ -579,6 +582,6 @@ class ClinicPatient(models.Model):
     @api.model
     def _demo_generate(self):
         """Demo data (see ``demo/demo_generator.py``); creates nothing twice."""
-        from ..demo.demo_generator import generate  # noqa: PLC0415 demo-only code
+        from ..demo.demo_generator import generate
 
         generate(self.env)

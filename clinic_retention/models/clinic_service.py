@@ -22,7 +22,9 @@ class ClinicService(models.Model):
     )
     department_id = fields.Many2one("clinic.department", index=True, check_company=True)
     company_id = fields.Many2one(
-        "res.company", index=True, default=lambda self: self.env.company,
+        "res.company",
+        index=True,
+        default=lambda self: self.env.company,
         help="Leave empty to share the service between companies.",
     )
     sequence = fields.Integer(default=10)

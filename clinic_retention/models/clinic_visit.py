@@ -1,8 +1,10 @@
 from datetime import timedelta
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import create_index
+
+from .clinic_followup_task import BOOKING_REASONS
 
 VISIT_STATES = [
     ("scheduled", "Scheduled"),
@@ -41,7 +43,6 @@ class ClinicVisit(models.Model):
     )
     doctor_id = fields.Many2one(
         "res.users",
-        string="Doctor",
         tracking=True,
         index="btree_not_null",
         domain="[('share', '=', False)]",
@@ -54,9 +55,7 @@ class ClinicVisit(models.Model):
         check_company=True,
         domain="['|', ('department_id', '=', False), ('department_id', '=', department_id)]",
     )
-    start = fields.Datetime(
-        required=True, tracking=True, default=lambda self: self._default_start()
-    )
+    start = fields.Datetime(required=True, tracking=True, default=lambda self: self._default_start())
     stop = fields.Datetime(
         string="End",
         required=True,
@@ -93,6 +92,14 @@ class ClinicVisit(models.Model):
         precompute=True,
     )
     patient_phone = fields.Char(related="patient_id.mobile", string="Patient mobile")
+    booked_from_task_id = fields.Many2one(
+        "clinic.followup.task",
+        string="Booked from follow-up",
+        index="btree_not_null",
+        copy=False,
+        help="The follow-up task during which this visit was booked.",
+    )
+    followup_task_ids = fields.One2many("clinic.followup.task", "visit_id", string="Follow-ups")
 
     def _auto_init(self):
         result = super()._auto_init()
@@ -135,7 +142,7 @@ class ClinicVisit(models.Model):
     @api.depends("patient_id", "service_id", "department_id", "start")
     def _compute_display_name(self):
         for visit in self:
-            what = visit.service_id.name or visit.department_id.name or _("Visit")
+            what = visit.service_id.name or visit.department_id.name or self.env._("Visit")
             when = (
                 fields.Datetime.context_timestamp(visit, visit.start).strftime("%Y-%m-%d %H:%M")
                 if visit.start
@@ -148,15 +155,27 @@ class ClinicVisit(models.Model):
         for visit in self:
             if visit.stop and visit.start and visit.stop < visit.start:
                 raise ValidationError(
-                    _("The visit of %(patient)s ends before it starts.", patient=visit.patient_id.name)
+                    self.env._(
+                        "The visit of %(patient)s ends before it starts.", patient=visit.patient_id.name
+                    )
                 )
 
     # ------------------------------------------------------------------
     # CRUD and calendar synchronisation
     # ------------------------------------------------------------------
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        visits = super().create(vals_list)
+        visits._close_answered_tasks()
+        return visits
+
     def write(self, vals):
         result = super().write(vals)
+        if vals.get("state") in ("scheduled", "done"):
+            self._close_answered_tasks()
+        elif vals.get("state") == "cancelled":
+            self._reopen_tasks_of_cancelled_booking()
         if self.env.context.get("clinic_from_calendar"):
             return result
         event_vals = {
@@ -168,14 +187,63 @@ class ClinicVisit(models.Model):
         if event_vals and with_event:
             with_event.calendar_event_id.with_context(clinic_from_visit=True).write(event_vals)
         if vals.get("state") == "cancelled" and with_event:
-            with_event.calendar_event_id.with_context(clinic_from_visit=True).write(
-                {"active": False}
-            )
+            with_event.calendar_event_id.with_context(clinic_from_visit=True).write({"active": False})
         if vals.get("state") == "scheduled" and with_event:
             with_event.calendar_event_id.filtered(lambda e: not e.active).with_context(
                 clinic_from_visit=True
             ).write({"active": True})
         return result
+
+    # ------------------------------------------------------------------
+    # Follow-up tasks
+    # ------------------------------------------------------------------
+
+    def _close_answered_tasks(self):
+        """A booking (or a walk-in visit) answers the open recall, chronic,
+        reactivation, no-show and cancellation tasks of its patient in its
+        department, and the task it was booked from. One query per batch."""
+        now = fields.Datetime.now()
+        answering = self.filtered(
+            lambda v: (v.state == "scheduled" and v.start >= now - timedelta(hours=12)) or v.state == "done"
+        )
+        if not answering:
+            return
+        Task = self.env["clinic.followup.task"].sudo()
+        tasks = Task.search(
+            [
+                ("patient_id", "in", answering.patient_id.ids),
+                ("is_closed", "=", False),
+                ("reason", "in", BOOKING_REASONS),
+            ]
+        )
+        for visit in answering:
+            answered = tasks.filtered(
+                lambda t, v=visit: (
+                    t.patient_id == v.patient_id
+                    and t.department_id == v.department_id
+                    and not t.is_closed
+                    and (v.state == "scheduled" or v.start >= t.open_date)
+                )
+            )
+            answered |= visit.booked_from_task_id.sudo().filtered(lambda t: not t.is_closed)
+            if answered:
+                answered._close_as_booked(visit)
+
+    def _reopen_tasks_of_cancelled_booking(self):
+        """The visit a follow-up booked is cancelled: the follow-up is open again."""
+        tasks = (
+            self.env["clinic.followup.task"]
+            .sudo()
+            .search([("booked_visit_id", "in", self.ids), ("outcome", "=", "visit_booked")])
+        )
+        for task in tasks:
+            task.action_reopen()
+            task.message_post(
+                body=self.env._(
+                    "The visit booked by this follow-up was cancelled: the patient needs a new booking."
+                )
+            )
+        return tasks
 
     # ------------------------------------------------------------------
     # State buttons
@@ -186,7 +254,7 @@ class ClinicVisit(models.Model):
         if wrong:
             labels = dict(self._fields["state"]._description_selection(self.env))
             raise UserError(
-                _(
+                self.env._(
                     "%(visit)s is %(state)s and cannot be marked %(new_state)s.",
                     visit=wrong[0].display_name,
                     state=labels[wrong[0].state],

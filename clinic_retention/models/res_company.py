@@ -7,8 +7,7 @@ class ResCompany(models.Model):
     clinic_new_days = fields.Integer(
         string="Patients stay new for (days)",
         default=90,
-        help="A patient whose first completed visit is more recent than this "
-        "is 'new'.",
+        help="A patient whose first completed visit is more recent than this is 'new'.",
     )
     clinic_lapse_days = fields.Integer(
         string="Lapsed after (days)",
@@ -27,8 +26,7 @@ class ResCompany(models.Model):
     _sql_constraints = [
         (
             "clinic_lifecycle_days_check",
-            "CHECK(clinic_new_days > 0 AND clinic_lapse_days > 0 "
-            "AND clinic_active_days > clinic_lapse_days)",
+            "CHECK(clinic_new_days > 0 AND clinic_lapse_days > 0 AND clinic_active_days > clinic_lapse_days)",
             "The active window must be longer than the lapse delay, and both positive.",
         ),
     ]

@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..tools.phone import InvalidPhoneNumber, to_e164
@@ -61,13 +61,13 @@ class ResPartner(models.Model):
     @api.model
     def _clinic_invalid_phone_message(self, number, country):
         if country:
-            return _(
+            return self.env._(
                 'The phone number "%(number)s" is not a valid number in %(country)s. '
                 "Check the digits, or write it with its country code, e.g. +86 138 0013 8000.",
                 number=number,
                 country=country.name,
             )
-        return _(
+        return self.env._(
             'The phone number "%(number)s" is not valid. Write it with its country '
             "code, e.g. +86 138 0013 8000, or set the patient's country.",
             number=number,

@@ -53,12 +53,20 @@ class ClinicRetentionCase(TransactionCase):
 
         Department = cls.env["clinic.department"]
         cls.dental = Department.create(
-            {"name": "Dental (test)", "code": "TDENT", "manager_id": cls.manager.id,
-             "member_ids": [(6, 0, cls.cs_user.ids)]}
+            {
+                "name": "Dental (test)",
+                "code": "TDENT",
+                "manager_id": cls.manager.id,
+                "member_ids": [(6, 0, cls.cs_user.ids)],
+            }
         )
         cls.cardiology = Department.create(
-            {"name": "Cardiology (test)", "code": "TCARD", "manager_id": cls.manager.id,
-             "member_ids": [(6, 0, cls.cs_user_2.ids)]}
+            {
+                "name": "Cardiology (test)",
+                "code": "TCARD",
+                "manager_id": cls.manager.id,
+                "member_ids": [(6, 0, cls.cs_user_2.ids)],
+            }
         )
         cls.other_department = Department.create(
             {"name": "Other clinic dental", "code": "ODENT", "company_id": cls.other_company.id}
@@ -67,8 +75,12 @@ class ClinicRetentionCase(TransactionCase):
         cls.checkup = Service.create({"name": "Check-up (test)", "department_id": cls.dental.id})
         cls.extraction = Service.create({"name": "Extraction (test)", "department_id": cls.dental.id})
         cls.hypertension = Service.create(
-            {"name": "Hypertension (test)", "kind": "condition", "is_chronic": True,
-             "department_id": cls.cardiology.id}
+            {
+                "name": "Hypertension (test)",
+                "kind": "condition",
+                "is_chronic": True,
+                "department_id": cls.cardiology.id,
+            }
         )
 
     @classmethod

@@ -63,7 +63,9 @@ class TestAccessRights(ClinicRetentionCase):
             return {"name": f"New by {user.login}", "company_id": company.id}
         if model == "clinic.patient":
             return {"name": f"New by {user.login}", "company_id": company.id}
-        patient = self.env["clinic.patient"].create({"name": f"Patient of {user.login}", "company_id": company.id})
+        patient = self.env["clinic.patient"].create(
+            {"name": f"Patient of {user.login}", "company_id": company.id}
+        )
         department = self.dental if company == self.company else self.other_department
         return {"patient_id": patient.id, "department_id": department.id, "start": datetime(2030, 2, 1, 9)}
 
@@ -93,11 +95,12 @@ class TestAccessRights(ClinicRetentionCase):
                 operations = {
                     "read": lambda r=as_user: r.read(["display_name"]),
                     "write": lambda r=as_user, m=model: r.write(self._write_vals(m)),
-                    "create": lambda m=model, u=user, v=create_vals: self.env[m].with_user(u).with_company(
-                        u.company_id).create(v),
+                    "create": lambda m=model, u=user, v=create_vals: (
+                        self.env[m].with_user(u).with_company(u.company_id).create(v)
+                    ),
                     "unlink": lambda r=as_user: r.unlink(),
                 }
-                for (operation, call), allowed in zip(operations.items(), expected):
+                for (operation, call), allowed in zip(operations.items(), expected, strict=True):
                     with self.subTest(model=model, user=user_attr, operation=operation):
                         self.assertEqual(self._allowed(call), allowed)
 
@@ -106,13 +109,16 @@ class TestAccessRights(ClinicRetentionCase):
         self._visit(patient, datetime(2025, 1, 1, 9))
         for model in ("clinic.patient", "clinic.visit", "clinic.department"):
             self.assertFalse(
-                self.env[model].with_user(self.other_company_user).search([("id", "!=", 0)]).filtered(
-                    lambda r: r.company_id == self.company
-                ),
+                self.env[model]
+                .with_user(self.other_company_user)
+                .search([("id", "!=", 0)])
+                .filtered(lambda r: r.company_id == self.company),
                 f"{model}: nothing of the main company",
             )
         self.assertEqual(
-            self.env["clinic.patient"].with_user(self.other_company_user).search_count([("name", "=", "Main company only")]),
+            self.env["clinic.patient"]
+            .with_user(self.other_company_user)
+            .search_count([("name", "=", "Main company only")]),
             0,
         )
 

@@ -36,16 +36,18 @@ class TestCalendarBooking(ClinicRetentionCase):
         self.assertEqual(len(visit), 1)
         self.assertRecordValues(
             visit,
-            [{
-                "patient_id": self.patient.id,
-                "department_id": self.dental.id,
-                "service_id": self.checkup.id,
-                "doctor_id": self.doctor.id,
-                "start": self.start,
-                "stop": self.start + timedelta(minutes=45),
-                "state": "scheduled",
-                "calendar_event_id": event.id,
-            }],
+            [
+                {
+                    "patient_id": self.patient.id,
+                    "department_id": self.dental.id,
+                    "service_id": self.checkup.id,
+                    "doctor_id": self.doctor.id,
+                    "start": self.start,
+                    "stop": self.start + timedelta(minutes=45),
+                    "state": "scheduled",
+                    "calendar_event_id": event.id,
+                }
+            ],
         )
         self.assertEqual(self.patient.next_visit_date, self.start)
 
@@ -97,7 +99,9 @@ class TestCalendarBooking(ClinicRetentionCase):
         event = self._book()
         visit = event.clinic_visit_ids
         visit.action_mark_done()
-        event.write({"start": self.start + timedelta(days=7), "stop": self.start + timedelta(days=7, hours=1)})
+        event.write(
+            {"start": self.start + timedelta(days=7), "stop": self.start + timedelta(days=7, hours=1)}
+        )
         self.assertEqual(visit.state, "done")
         self.assertEqual(visit.start, self.start, "history is not rewritten")
 

@@ -50,9 +50,13 @@ class TestPatient(ClinicRetentionCase):
         everyone = birthday_today | birthday_tomorrow | child
         self.assertEqual(Patient.search([("id", "in", everyone.ids), ("age", "=", 40)]), birthday_today)
         self.assertEqual(Patient.search([("id", "in", everyone.ids), ("age", ">=", 40)]), birthday_today)
-        self.assertEqual(Patient.search([("id", "in", everyone.ids), ("age", "<", 40)]), birthday_tomorrow | child)
-        self.assertEqual(Patient.search([("id", "in", everyone.ids), ("age", "<=", 39), ("age", ">", 6)]),
-                         birthday_tomorrow)
+        self.assertEqual(
+            Patient.search([("id", "in", everyone.ids), ("age", "<", 40)]), birthday_tomorrow | child
+        )
+        self.assertEqual(
+            Patient.search([("id", "in", everyone.ids), ("age", "<=", 39), ("age", ">", 6)]),
+            birthday_tomorrow,
+        )
 
     @freeze_time("2026-06-15 10:00:00")
     def test_visit_statistics_and_departments(self):
@@ -83,16 +87,19 @@ class TestPatient(ClinicRetentionCase):
             self.assertEqual(patient.lifecycle_state, "new")
         Patient = self.env["clinic.patient"]
         for when, expected in [
-            ("2025-03-01", "new"),      # first visit < 90 days ago
-            ("2025-05-01", "active"),   # > 90 days, < 180 days
-            ("2025-08-01", "lapsed"),   # > 180 days
-            ("2026-02-01", "lost"),     # > 365 days
+            ("2025-03-01", "new"),  # first visit < 90 days ago
+            ("2025-05-01", "active"),  # > 90 days, < 180 days
+            ("2025-08-01", "lapsed"),  # > 180 days
+            ("2026-02-01", "lost"),  # > 365 days
         ]:
             with self.subTest(when=when), freeze_time(when):
                 Patient._cron_refresh_lifecycle_state()
                 self.assertEqual(patient.lifecycle_state, expected)
-                self.assertEqual(Patient.search([("id", "=", patient.id), ("lifecycle_state", "=", expected)]),
-                                 patient, "stored, so list filters see it")
+                self.assertEqual(
+                    Patient.search([("id", "=", patient.id), ("lifecycle_state", "=", expected)]),
+                    patient,
+                    "stored, so list filters see it",
+                )
 
     def test_consents_are_dated(self):
         with freeze_time("2026-03-01 12:00:00"):

@@ -1,3 +1,6 @@
+from datetime import date, timedelta
+
+from odoo import fields
 from odoo.tests import HttpCase, new_test_user, tagged
 
 
@@ -27,9 +30,54 @@ class TestClinicUi(HttpCase):
         )
 
     def test_agent_adds_visit_to_patient(self):
-        self.start_tour("/odoo", "clinic_patient_add_visit", login="tour_agent")
+        self.start_tour(
+            "/odoo/action-clinic_retention.clinic_patient_action",
+            "clinic_patient_add_visit",
+            login="tour_agent",
+        )
         visit = self.patient.visit_ids
         self.assertEqual(len(visit), 1)
         self.assertEqual(visit.department_id, self.department)
         self.assertEqual(visit.service_id, self.service)
         self.assertEqual(visit.state, "scheduled")
+
+    def test_agent_works_overdue_followup_on_kanban(self):
+        today = fields.Date.context_today(self.env["clinic.followup.task"])
+        task = self.env["clinic.followup.task"].create(
+            {
+                "name": "Tour recall",
+                "patient_id": self.env["clinic.patient"]
+                .create(
+                    {
+                        "name": "Tour Overdue Patient",
+                        "mobile": "13800138000",
+                        "country_id": self.env.ref("base.cn").id,
+                    }
+                )
+                .id,
+                "department_id": self.department.id,
+                "reason": "recall",
+                "date_deadline": today - timedelta(days=3),
+                "user_id": False,
+                "max_attempts": 3,
+            }
+        )
+        self.assertTrue(task.is_overdue)
+        self.start_tour(
+            "/odoo/action-clinic_retention.clinic_followup_task_action",
+            "clinic_followup_kanban",
+            login="tour_agent",
+        )
+        self.assertRecordValues(
+            task,
+            [
+                {
+                    "state": "done",
+                    "outcome": "reached",
+                    "attempt_count": 2,
+                    "satisfaction_score": 4,
+                    "user_id": self.agent.id,
+                }
+            ],
+        )
+        self.assertGreater(task.date_deadline, date.min)

@@ -1,18 +1,11 @@
 /** @odoo-module **/
 
 import { registry } from "@web/core/registry";
-import { stepUtils } from "@web_tour/tour_service/tour_utils";
 
 // A customer-service agent opens a patient, adds a visit in the Visits tab and saves.
 registry.category("web_tour.tours").add("clinic_patient_add_visit", {
-    url: "/odoo",
+    url: "/odoo/action-clinic_retention.clinic_patient_action",
     steps: () => [
-        stepUtils.showAppsMenuItem(),
-        {
-            content: "Open Patient Care",
-            trigger: ".o_app[data-menu-xmlid='clinic_retention.clinic_retention_menu_root']",
-            run: "click",
-        },
         {
             content: "Open the patient",
             trigger: ".o_list_view .o_data_row td[name='name']:contains('Tour Patient')",

@@ -1,0 +1,449 @@
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import create_index
+
+REASONS = [
+    ("recall", "Recall"),
+    ("chronic", "Chronic care"),
+    ("post_visit", "Post-visit"),
+    ("reactivation", "Reactivation"),
+    ("no_show", "No-show"),
+    ("cancellation", "Cancellation"),
+    ("complaint", "Complaint"),
+    ("manual", "Manual"),
+]
+
+# Reasons whose task is about getting the patient booked again: a booking
+# in the department answers them.
+BOOKING_REASONS = ("recall", "chronic", "reactivation", "no_show", "cancellation")
+
+TASK_CHANNELS = [
+    ("phone", "Phone call"),
+    ("sms", "SMS"),
+    ("email", "Email"),
+    ("messaging", "Messaging app"),
+    ("home_visit", "Home visit"),
+    ("web", "Web"),
+    ("app", "App"),
+]
+
+OUTCOMES = [
+    ("reached", "Reached"),
+    ("not_reached", "Not reached"),
+    ("visit_booked", "Visit booked"),
+    ("refused", "Refused"),
+    ("wrong_number", "Wrong number"),
+]
+
+# Outcomes that count as a success in reports (issue: success = reached or booked).
+SUCCESS_OUTCOMES = ("reached", "visit_booked")
+
+DEFAULT_RETRY_DAYS = 2
+DEFAULT_MAX_ATTEMPTS = 3
+
+
+class ClinicFollowupTask(models.Model):
+    """One call (or message, or home visit) to make to one patient.
+
+    Customer-service staff work these on a kanban per department. The
+    recall engine (``clinic.recall.rule``) opens most of them; no-shows,
+    cancellations and complaints open others; staff add manual ones.
+    """
+
+    _name = "clinic.followup.task"
+    _description = "Follow-up Task"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "priority desc, date_deadline, id"
+    _check_company_auto = True
+    _mail_post_access = "read"
+
+    name = fields.Char(required=True, tracking=True)
+    active = fields.Boolean(default=True)
+    patient_id = fields.Many2one(
+        "clinic.patient",
+        required=True,
+        index=True,
+        ondelete="cascade",
+        tracking=True,
+        check_company=True,
+    )
+    partner_id = fields.Many2one(related="patient_id.partner_id", string="Contact")
+    patient_phone = fields.Char(compute="_compute_patient_phone", string="Phone")
+    patient_lang = fields.Selection(related="patient_id.lang", string="Language")
+    department_id = fields.Many2one(
+        "clinic.department", required=True, index=True, tracking=True, check_company=True
+    )
+    reason = fields.Selection(REASONS, required=True, default="manual", tracking=True)
+    rule_id = fields.Many2one(
+        "clinic.recall.rule", string="Recall rule", index="btree_not_null", ondelete="set null"
+    )
+    rule_step_id = fields.Many2one("clinic.recall.rule.step", string="Rule step", ondelete="set null")
+    visit_id = fields.Many2one(
+        "clinic.visit", string="Origin visit", index="btree_not_null", ondelete="set null", check_company=True
+    )
+    booked_visit_id = fields.Many2one(
+        "clinic.visit", string="Booked visit", index="btree_not_null", ondelete="set null", copy=False
+    )
+    recall_key = fields.Char(
+        copy=False,
+        readonly=True,
+        help="Set by the recall engine: the rule, patient and due date (or visit) this task answers. "
+        "Unique, so no run of the engine ever opens the same task twice.",
+    )
+    user_id = fields.Many2one(
+        "res.users",
+        string="Assignee",
+        index=True,
+        tracking=True,
+        domain="[('share', '=', False)]",
+        default=lambda self: self.env.user if not self.env.su else False,
+    )
+    stage_id = fields.Many2one(
+        "clinic.followup.stage",
+        index=True,
+        tracking=True,
+        group_expand="_read_group_stage_ids",
+        ondelete="restrict",
+        copy=False,
+        default=lambda self: self._default_stage(),
+    )
+    state = fields.Selection(related="stage_id.kind", store=True, index=True, string="Status")
+    is_closed = fields.Boolean(related="stage_id.is_closed", store=True, index=True)
+    date_deadline = fields.Date(string="Deadline", index=True, tracking=True)
+    due_date = fields.Date(help="When the visit this task is about is due (recalls).", readonly=True)
+    priority = fields.Selection([("0", "Normal"), ("1", "Urgent")], default="0")
+    color = fields.Integer()
+    attempt_count = fields.Integer(string="Attempts", default=0, tracking=True, copy=False)
+    max_attempts = fields.Integer(default=lambda self: DEFAULT_MAX_ATTEMPTS)
+    retry_delay_days = fields.Integer(string="Retry after (days)", default=lambda self: DEFAULT_RETRY_DAYS)
+    open_date = fields.Datetime(
+        string="Opened on", default=fields.Datetime.now, readonly=True, copy=False, index=True
+    )
+    first_contact_date = fields.Datetime(
+        readonly=True, copy=False, help="First attempt to reach the patient, reached or not."
+    )
+    last_attempt_date = fields.Datetime(readonly=True, copy=False)
+    closed_date = fields.Datetime(readonly=True, copy=False, index=True)
+    reopen_date = fields.Date(
+        copy=False, help="An unreachable task goes back to New on this date (set from the rule)."
+    )
+    reopen_count = fields.Integer(copy=False, readonly=True)
+    channel = fields.Selection(TASK_CHANNELS, default="phone", tracking=True)
+    outcome = fields.Selection(OUTCOMES, tracking=True, copy=False, index=True)
+    is_success = fields.Boolean(compute="_compute_is_success", store=True)
+    satisfaction_score = fields.Integer(
+        tracking=True, copy=False, aggregator="avg", help="1 (very dissatisfied) to 5 (very satisfied)."
+    )
+    recovery_template_id = fields.Many2one("clinic.recovery.template", string="Recovery template")
+    recovery_score_ids = fields.One2many(
+        "clinic.followup.recovery.score", "task_id", string="Recovery scores"
+    )
+    recovery_score = fields.Float(
+        compute="_compute_recovery_score",
+        store=True,
+        aggregator="avg",
+        digits=(3, 2),
+        help="Average of the recovery criteria scored (1 to 5).",
+    )
+    health_guidance = fields.Html(help="Advice given to the patient during the follow-up.")
+    notes = fields.Html()
+    is_overdue = fields.Boolean(compute="_compute_is_overdue", search="_search_is_overdue")
+    company_id = fields.Many2one(
+        related="department_id.company_id", store=True, index=True, precompute=True, readonly=True
+    )
+
+    _sql_constraints = [
+        # The idempotency key of the recall engine: a second run, a re-run
+        # after a crash or two runs at once can never open the same task twice.
+        ("recall_key_uniq", "unique(recall_key)", "The recall engine already opened this follow-up."),
+        (
+            "satisfaction_score_range",
+            "CHECK(satisfaction_score BETWEEN 0 AND 5)",
+            "The satisfaction score goes from 1 to 5.",
+        ),
+    ]
+
+    def _auto_init(self):
+        result = super()._auto_init()
+        # "Is there already an open task of this rule for this patient?"
+        create_index(
+            self.env.cr,
+            "clinic_followup_task_open_rule_patient_idx",
+            self._table,
+            ["rule_id", "patient_id"],
+            where="NOT is_closed",
+        )
+        return result
+
+    # ------------------------------------------------------------------
+    # Defaults and group expand
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _default_stage(self):
+        department_id = self.env.context.get("default_department_id")
+        return self._stage_of_kind("new", self.env["clinic.department"].browse(department_id))
+
+    @api.model
+    def _stage_of_kind(self, kind, department):
+        """The first stage of ``kind`` for ``department`` (its own stages
+        first, then the shared ones)."""
+        Stage = self.env["clinic.followup.stage"].sudo()
+        if department:
+            stage = Stage.search([("kind", "=", kind), ("department_ids", "in", department.ids)], limit=1)
+            if stage:
+                return stage
+        return Stage.search([("kind", "=", kind), ("department_ids", "=", False)], limit=1)
+
+    @api.model
+    def _read_group_stage_ids(self, stages, domain):
+        department_id = self.env.context.get("default_department_id")
+        search_domain = [("department_ids", "=", False)]
+        if department_id:
+            search_domain = ["|", ("department_ids", "in", [department_id])] + search_domain
+        search_domain = ["|", ("id", "in", stages.ids)] + search_domain
+        return stages.sudo().search(search_domain, order=stages._order).with_env(stages.env)
+
+    # ------------------------------------------------------------------
+    # Computes
+    # ------------------------------------------------------------------
+
+    @api.depends("patient_id.mobile", "patient_id.phone")
+    def _compute_patient_phone(self):
+        for task in self:
+            task.patient_phone = task.patient_id.mobile or task.patient_id.phone
+
+    @api.depends("outcome")
+    def _compute_is_success(self):
+        for task in self:
+            task.is_success = task.outcome in SUCCESS_OUTCOMES
+
+    @api.depends("recovery_score_ids.score")
+    def _compute_recovery_score(self):
+        for task in self:
+            scores = [s.score for s in task.recovery_score_ids if s.score]
+            task.recovery_score = sum(scores) / len(scores) if scores else 0.0
+
+    @api.depends("date_deadline", "is_closed")
+    def _compute_is_overdue(self):
+        today = fields.Date.context_today(self)
+        for task in self:
+            task.is_overdue = bool(task.date_deadline and task.date_deadline < today and not task.is_closed)
+
+    def _search_is_overdue(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise NotImplementedError(self.env._("Unsupported search on overdue tasks."))
+        today = fields.Date.context_today(self)
+        overdue = ["&", ("is_closed", "=", False), ("date_deadline", "<", today)]
+        if (operator == "=") == value:
+            return overdue
+        return [
+            "|",
+            ("is_closed", "=", True),
+            "|",
+            ("date_deadline", "=", False),
+            ("date_deadline", ">=", today),
+        ]
+
+    @api.constrains("satisfaction_score")
+    def _check_satisfaction_score(self):
+        for task in self:
+            if task.satisfaction_score and not 1 <= task.satisfaction_score <= 5:
+                raise ValidationError(self.env._("The satisfaction score goes from 1 to 5."))
+
+    @api.onchange("department_id")
+    def _onchange_department_id(self):
+        if self.department_id and (
+            not self.stage_id
+            or (self.stage_id.department_ids and self.department_id not in self.stage_id.department_ids)
+        ):
+            self.stage_id = self._stage_of_kind(self.stage_id.kind or "new", self.department_id)
+
+    # ------------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        departments = self.env["clinic.department"].browse(
+            [vals["department_id"] for vals in vals_list if vals.get("department_id")]
+        )
+        new_stages = {department.id: self._stage_of_kind("new", department) for department in departments}
+        for vals in vals_list:
+            if not vals.get("stage_id") and vals.get("department_id"):
+                vals["stage_id"] = new_stages[vals["department_id"]].id
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if "stage_id" in vals:
+            stage = self.env["clinic.followup.stage"].browse(vals["stage_id"])
+            now = fields.Datetime.now()
+            if stage.is_closed:
+                vals.setdefault("closed_date", now)
+                if stage.kind == "unreachable":
+                    vals.setdefault("outcome", "not_reached")
+            else:
+                vals.setdefault("closed_date", False)
+        return super().write(vals)
+
+    # ------------------------------------------------------------------
+    # Buttons
+    # ------------------------------------------------------------------
+
+    def _check_open(self):
+        closed = self.filtered("is_closed")
+        if closed:
+            raise UserError(self.env._("The follow-up “%(task)s” is already closed.", task=closed[0].name))
+
+    def _move_to(self, kind, **vals):
+        by_department = {}
+        for task in self:
+            by_department.setdefault(task.department_id, self.browse())
+            by_department[task.department_id] |= task
+        for department, tasks in by_department.items():
+            tasks.write(dict(vals, stage_id=self._stage_of_kind(kind, department).id))
+
+    def _record_attempt(self):
+        now = fields.Datetime.now()
+        for task in self:
+            task.write(
+                {
+                    "attempt_count": task.attempt_count + 1,
+                    "last_attempt_date": now,
+                    "first_contact_date": task.first_contact_date or now,
+                }
+            )
+
+    def action_take(self):
+        """Put the task in progress and assign it to me."""
+        self._check_open()
+        self._move_to("in_progress", user_id=self.env.user.id)
+        return True
+
+    def action_reached(self):
+        """Open the outcome dialog: reached, booked, refused, with scores."""
+        self._check_open()
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Patient reached"),
+            "res_model": "clinic.followup.task.reached",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_task_id": self.id},
+        }
+
+    def action_not_reached(self):
+        """Log an unsuccessful attempt; retry later or give up after the maximum."""
+        self._check_open()
+        today = fields.Date.context_today(self)
+        self._record_attempt()
+        for task in self:
+            if task.max_attempts and task.attempt_count >= task.max_attempts:
+                reopen_days = task.rule_id.reopen_after_days
+                can_reopen = reopen_days and task.reopen_count < (task.rule_id.max_reopen or 0)
+                task._move_to(
+                    "unreachable",
+                    outcome="not_reached",
+                    reopen_date=today + timedelta(days=reopen_days) if can_reopen else False,
+                )
+                task.message_post(
+                    body=self.env._(
+                        "Not reached after %(count)s attempts: moved to Unreachable.",
+                        count=task.attempt_count,
+                    )
+                )
+            else:
+                task._move_to(
+                    "in_progress",
+                    outcome="not_reached",
+                    date_deadline=today + timedelta(days=task.retry_delay_days or DEFAULT_RETRY_DAYS),
+                )
+                task.message_post(
+                    body=self.env._(
+                        "Attempt %(count)s of %(max)s: not reached. Next try on %(date)s.",
+                        count=task.attempt_count,
+                        max=task.max_attempts or "∞",
+                        date=task.date_deadline,
+                    )
+                )
+        return True
+
+    def action_wrong_number(self):
+        self._check_open()
+        self._record_attempt()
+        self._move_to("unreachable", outcome="wrong_number")
+        for task in self:
+            task.patient_id.message_post(
+                body=self.env._(
+                    "Follow-up “%(task)s”: the number %(phone)s is wrong. Please update it.",
+                    task=task.name,
+                    phone=task.patient_phone or "",
+                )
+            )
+        return True
+
+    def action_book_visit(self):
+        """Open a new visit for the patient; saving it closes the task as booked."""
+        self._check_open()
+        self.ensure_one()
+        service = self.visit_id.service_id or self.rule_id.service_id
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Book a visit"),
+            "res_model": "clinic.visit",
+            "view_mode": "form",
+            "target": "new",
+            "context": {
+                "default_patient_id": self.patient_id.id,
+                "default_department_id": self.department_id.id,
+                "default_service_id": service.id,
+                "default_doctor_id": self.patient_id.doctor_id.id,
+                "default_booked_from_task_id": self.id,
+            },
+        }
+
+    def action_reopen(self):
+        self._move_to("new", outcome=False, attempt_count=0, reopen_date=False)
+        return True
+
+    def _close_as_booked(self, visit):
+        """The patient booked ``visit``: close the task as a success."""
+        self._record_attempt_if_none()
+        self._move_to("done", outcome="visit_booked", booked_visit_id=visit.id)
+        for task in self:
+            task.message_post(
+                body=self.env._("Visit booked: %(visit)s", visit=visit.display_name),
+            )
+
+    def _record_attempt_if_none(self):
+        now = fields.Datetime.now()
+        for task in self.filtered(lambda t: not t.first_contact_date):
+            task.first_contact_date = now
+
+    # ------------------------------------------------------------------
+    # Scheduled maintenance
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _reopen_unreachable(self, limit=1000):
+        """Unreachable tasks whose reopen date has come go back to New, once
+        per the rule's "re-open after N days" setting."""
+        today = fields.Date.context_today(self)
+        tasks = self.search(
+            [("state", "=", "unreachable"), ("reopen_date", "!=", False), ("reopen_date", "<=", today)],
+            limit=limit,
+        )
+        for task in tasks:
+            task._move_to(
+                "new",
+                outcome=False,
+                attempt_count=0,
+                reopen_date=False,
+                reopen_count=task.reopen_count + 1,
+                date_deadline=today,
+            )
+            task.message_post(body=self.env._("Re-opened: let's try to reach the patient again."))
+        return tasks

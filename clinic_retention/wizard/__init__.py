@@ -1,0 +1,1 @@
+from . import clinic_followup_task_reached
