@@ -29,6 +29,9 @@
         "security/ir.model.access.csv",
         "data/clinic_followup_stage_data.xml",
         "data/ir_cron_data.xml",
+        "data/mail_template_data.xml",
+        "data/sms_template_data.xml",
+        "data/base_automation_data.xml",
         "views/clinic_department_views.xml",
         "views/clinic_service_views.xml",
         "views/clinic_patient_views.xml",
@@ -41,6 +44,8 @@
         "views/clinic_recovery_template_views.xml",
         "wizard/clinic_followup_task_reached_views.xml",
         "views/res_config_settings_views.xml",
+        "views/clinic_public_templates.xml",
+        "views/base_automation_views.xml",
         "views/clinic_retention_menus.xml",
     ],
     "demo": [

@@ -11,9 +11,7 @@ no browser ran it, which is a failure for us), or when Odoo itself failed.
 import re
 import sys
 
-SUMMARY = re.compile(
-    r"odoo\.tests\.result: (\d+) failed, (\d+) error\(s\) of (\d+) tests when loading database"
-)
+SUMMARY = re.compile(r"odoo\.tests\.result: (\d+) failed, (\d+) error\(s\) of (\d+) tests when loading database")
 SKIPPED = re.compile(r"^\S+ \S+ \d+ INFO \S+ \S+: skipped (.*)$")
 LEVEL = re.compile(r"^\S+ \S+ \d+ (ERROR|CRITICAL) ")
 FAILED_TEST = re.compile(r"^\S+ \S+ \d+ ERROR \S+ \S+: (FAIL|ERROR): (.*)$")

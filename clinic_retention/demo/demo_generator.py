@@ -196,9 +196,7 @@ def _mobile_number(rng, country):
 
 
 def _email(name, index):
-    ascii_name = "".join(
-        c for c in name.lower().replace(" ", ".") if c.isascii() and (c.isalnum() or c == ".")
-    )
+    ascii_name = "".join(c for c in name.lower().replace(" ", ".") if c.isascii() and (c.isalnum() or c == "."))
     return f"{ascii_name or 'patient'}.{index:02d}@example.com"
 
 
@@ -274,18 +272,14 @@ def generate(env):
     patients[15].family_member_ids = [(4, patients[20].id)]
     patients[30].family_member_ids = [(4, patients[34].id)]
     for referred, referrer in ((3, 0), (5, 0), (18, 15), (33, 30), (40, 30), (52, 48)):
-        patients[referred].write(
-            {"referred_by_id": patients[referrer].partner_id.id, "referral_source": "patient"}
-        )
+        patients[referred].write({"referred_by_id": patients[referrer].partner_id.id, "referral_source": "patient"})
 
     # Visits: every patient gets a profile that shapes 18 months of history.
     departments = {xmlid: ref("clinic_retention." + xmlid) for xmlid in DEPARTMENTS}
     visit_vals = []
     for index, patient in enumerate(patients):
         home_xmlid = list(DEPARTMENTS)[index % len(DEPARTMENTS)]
-        profile = rng.choices(["regular", "lapsed", "lost", "new", "chronic"], weights=[40, 20, 15, 10, 15])[
-            0
-        ]
+        profile = rng.choices(["regular", "lapsed", "lost", "new", "chronic"], weights=[40, 20, 15, 10, 15])[0]
         if patient.chronic_condition_ids:
             profile = "chronic"
         if profile == "regular":
@@ -319,9 +313,7 @@ def generate(env):
         if rng.random() < 0.25:
             other = rng.choice([x for x in DEPARTMENTS if x != home_xmlid])
             visit_vals.append(
-                _visit_vals(
-                    rng, ref, departments, other, patient, today - timedelta(days=rng.randint(20, 500)), now
-                )
+                _visit_vals(rng, ref, departments, other, patient, today - timedelta(days=rng.randint(20, 500)), now)
             )
     env["clinic.visit"].sudo().with_context(tracking_disable=True, mail_create_nolog=True).create(visit_vals)
 

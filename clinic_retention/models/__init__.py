@@ -5,6 +5,8 @@ from . import clinic_department
 from . import clinic_service
 from . import clinic_patient
 from . import clinic_visit
+from . import clinic_visit_reminder
+from . import base_automation
 from . import calendar_event
 from . import clinic_followup_stage
 from . import clinic_followup_task

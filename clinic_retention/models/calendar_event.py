@@ -49,9 +49,7 @@ class CalendarEvent(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         events = super().create(vals_list)
-        if not self.env.context.get("clinic_from_visit") and any(
-            vals.get("clinic_patient_id") for vals in vals_list
-        ):
+        if not self.env.context.get("clinic_from_visit") and any(vals.get("clinic_patient_id") for vals in vals_list):
             events._clinic_sync_visits()
         return events
 

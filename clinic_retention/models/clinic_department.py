@@ -13,9 +13,7 @@ class ClinicDepartment(models.Model):
     active = fields.Boolean(default=True)
     sequence = fields.Integer(default=10)
     color = fields.Integer()
-    company_id = fields.Many2one(
-        "res.company", required=True, index=True, default=lambda self: self.env.company
-    )
+    company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
     manager_id = fields.Many2one(
         "res.users",
         tracking=True,
@@ -31,8 +29,7 @@ class ClinicDepartment(models.Model):
         string="Customer-service team",
         check_company=True,
         domain="[('share', '=', False)]",
-        help="Staff who call and message this department's patients. They see "
-        "the department's follow-up tasks.",
+        help="Staff who call and message this department's patients. They see the department's follow-up tasks.",
     )
     description = fields.Html()
     service_ids = fields.One2many("clinic.service", "department_id", string="Services")
@@ -44,9 +41,7 @@ class ClinicDepartment(models.Model):
 
     def _compute_visit_count(self):
         counts = dict(
-            self.env["clinic.visit"]._read_group(
-                [("department_id", "in", self.ids)], ["department_id"], ["__count"]
-            )
+            self.env["clinic.visit"]._read_group([("department_id", "in", self.ids)], ["department_id"], ["__count"])
         )
         for department in self:
             department.visit_count = counts.get(department._origin, 0)

@@ -1,3 +1,4 @@
+from collections import defaultdict
 from datetime import timedelta
 
 from odoo import api, fields, models
@@ -72,13 +73,9 @@ class ClinicFollowupTask(models.Model):
     partner_id = fields.Many2one(related="patient_id.partner_id", string="Contact")
     patient_phone = fields.Char(compute="_compute_patient_phone", string="Phone")
     patient_lang = fields.Selection(related="patient_id.lang", string="Language")
-    department_id = fields.Many2one(
-        "clinic.department", required=True, index=True, tracking=True, check_company=True
-    )
+    department_id = fields.Many2one("clinic.department", required=True, index=True, tracking=True, check_company=True)
     reason = fields.Selection(REASONS, required=True, default="manual", tracking=True)
-    rule_id = fields.Many2one(
-        "clinic.recall.rule", string="Recall rule", index="btree_not_null", ondelete="set null"
-    )
+    rule_id = fields.Many2one("clinic.recall.rule", string="Recall rule", index="btree_not_null", ondelete="set null")
     rule_step_id = fields.Many2one("clinic.recall.rule.step", string="Rule step", ondelete="set null")
     visit_id = fields.Many2one(
         "clinic.visit", string="Origin visit", index="btree_not_null", ondelete="set null", check_company=True
@@ -118,17 +115,13 @@ class ClinicFollowupTask(models.Model):
     attempt_count = fields.Integer(string="Attempts", default=0, tracking=True, copy=False)
     max_attempts = fields.Integer(default=lambda self: DEFAULT_MAX_ATTEMPTS)
     retry_delay_days = fields.Integer(string="Retry after (days)", default=lambda self: DEFAULT_RETRY_DAYS)
-    open_date = fields.Datetime(
-        string="Opened on", default=fields.Datetime.now, readonly=True, copy=False, index=True
-    )
+    open_date = fields.Datetime(string="Opened on", default=fields.Datetime.now, readonly=True, copy=False, index=True)
     first_contact_date = fields.Datetime(
         readonly=True, copy=False, help="First attempt to reach the patient, reached or not."
     )
     last_attempt_date = fields.Datetime(readonly=True, copy=False)
     closed_date = fields.Datetime(readonly=True, copy=False, index=True)
-    reopen_date = fields.Date(
-        copy=False, help="An unreachable task goes back to New on this date (set from the rule)."
-    )
+    reopen_date = fields.Date(copy=False, help="An unreachable task goes back to New on this date (set from the rule).")
     reopen_count = fields.Integer(copy=False, readonly=True)
     channel = fields.Selection(TASK_CHANNELS, default="phone", tracking=True)
     outcome = fields.Selection(OUTCOMES, tracking=True, copy=False, index=True)
@@ -137,9 +130,7 @@ class ClinicFollowupTask(models.Model):
         tracking=True, copy=False, aggregator="avg", help="1 (very dissatisfied) to 5 (very satisfied)."
     )
     recovery_template_id = fields.Many2one("clinic.recovery.template", string="Recovery template")
-    recovery_score_ids = fields.One2many(
-        "clinic.followup.recovery.score", "task_id", string="Recovery scores"
-    )
+    recovery_score_ids = fields.One2many("clinic.followup.recovery.score", "task_id", string="Recovery scores")
     recovery_score = fields.Float(
         compute="_compute_recovery_score",
         store=True,
@@ -268,7 +259,7 @@ class ClinicFollowupTask(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         departments = self.env["clinic.department"].browse(
-            [vals["department_id"] for vals in vals_list if vals.get("department_id")]
+            {vals["department_id"] for vals in vals_list if vals.get("department_id")}
         )
         new_stages = {department.id: self._stage_of_kind("new", department) for department in departments}
         for vals in vals_list:
@@ -287,6 +278,39 @@ class ClinicFollowupTask(models.Model):
             else:
                 vals.setdefault("closed_date", False)
         return super().write(vals)
+
+    @api.model
+    def _balanced_assignees(self, department, team, count):
+        """``count`` user ids, round-robin over ``team``, starting with the
+        members who have the fewest open tasks in ``department``. Stateless,
+        so concurrent runs never fight over a counter."""
+        team = team.filtered("active").sorted("id")
+        if not team:
+            return [department.manager_id.id or False] * count
+        load = dict.fromkeys(team.ids, 0)
+        for user, open_count in self.sudo()._read_group(
+            [("department_id", "=", department.id), ("is_closed", "=", False), ("user_id", "in", team.ids)],
+            ["user_id"],
+            ["__count"],
+        ):
+            load[user.id] = open_count
+        assignees = []
+        for _index in range(count):
+            user_id = min(load, key=lambda uid: (load[uid], uid))
+            load[user_id] += 1
+            assignees.append(user_id)
+        return assignees
+
+    def _subscribe_assignees(self):
+        """Make each assignee a follower, one query per assignee (the recall
+        engine creates tasks with ``tracking_disable`` for speed and calls
+        this instead of the per-record auto-subscription)."""
+        by_partner = defaultdict(list)
+        for task in self.filtered("user_id"):
+            by_partner[task.user_id.partner_id.id].append(task.id)
+        Followers = self.env["mail.followers"].sudo()
+        for partner_id, task_ids in by_partner.items():
+            Followers._insert_followers(self._name, task_ids, [partner_id], check_existing=True)
 
     # ------------------------------------------------------------------
     # Buttons

@@ -140,9 +140,7 @@ class ClinicPatient(models.Model):
         tracking=True,
         help="Greetings, campaigns and news. Separate from care messages.",
     )
-    marketing_consent_date = fields.Datetime(
-        string="Marketing consent recorded on", readonly=True, copy=False
-    )
+    marketing_consent_date = fields.Datetime(string="Marketing consent recorded on", readonly=True, copy=False)
     marketing_consent_source = fields.Selection(CONSENT_SOURCES, string="Marketing consent source")
 
     # Visits
@@ -178,7 +176,7 @@ class ClinicPatient(models.Model):
 
     # Follow-ups and recalls
     followup_task_ids = fields.One2many("clinic.followup.task", "patient_id", string="Follow-ups")
-    followup_task_count = fields.Integer(compute="_compute_followup_task_count", string="Follow-ups")
+    followup_task_count = fields.Integer(compute="_compute_followup_task_count", string="Open follow-ups")
     recall_override_ids = fields.One2many("clinic.recall.override", "patient_id", string="Recall overrides")
 
     # Duplicates
@@ -418,9 +416,7 @@ class ClinicPatient(models.Model):
     @api.ondelete(at_uninstall=False)
     def _unlink_except_has_visits(self):
         if self.sudo().visit_ids:
-            raise AccessError(
-                self.env._("A patient with visits cannot be deleted: archive the patient instead.")
-            )
+            raise AccessError(self.env._("A patient with visits cannot be deleted: archive the patient instead."))
 
     def _check_medical_write(self, vals):
         if (
@@ -429,9 +425,7 @@ class ClinicPatient(models.Model):
             and not self.env.user.has_group("clinic_retention.group_clinic_retention_manager")
         ):
             raise AccessError(
-                self.env._(
-                    "Only Patient Care managers can record or change a patient's allergies and conditions."
-                )
+                self.env._("Only Patient Care managers can record or change a patient's allergies and conditions.")
             )
 
     def _stamp_consents(self, vals):

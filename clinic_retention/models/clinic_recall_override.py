@@ -13,12 +13,8 @@ class ClinicRecallOverride(models.Model):
     _check_company_auto = True
 
     active = fields.Boolean(default=True)
-    rule_id = fields.Many2one(
-        "clinic.recall.rule", required=True, index=True, ondelete="cascade", check_company=True
-    )
-    patient_id = fields.Many2one(
-        "clinic.patient", required=True, index=True, ondelete="cascade", check_company=True
-    )
+    rule_id = fields.Many2one("clinic.recall.rule", required=True, index=True, ondelete="cascade", check_company=True)
+    patient_id = fields.Many2one("clinic.patient", required=True, index=True, ondelete="cascade", check_company=True)
     company_id = fields.Many2one(related="rule_id.company_id", store=True)
     interval_number = fields.Integer(string="Every", required=True, default=3)
     interval_unit = fields.Selection(INTERVAL_UNITS, default="months", required=True)

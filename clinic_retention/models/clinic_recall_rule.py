@@ -1,4 +1,5 @@
 import logging
+import threading
 from collections import defaultdict
 from datetime import timedelta
 
@@ -27,7 +28,10 @@ TASK_REASON_BY_KIND = {
     "lapsed": "reactivation",
 }
 
-DEFAULT_BATCH_SIZE = 1000
+# One candidate query finds up to BATCH_SIZE due tasks; they are created
+# CHUNK_SIZE at a time (and committed per chunk when the cron runs them).
+DEFAULT_BATCH_SIZE = 10000
+CHUNK_SIZE = 1000
 
 
 def interval_parts(number, unit):
@@ -67,9 +71,7 @@ class ClinicRecallRule(models.Model):
     name = fields.Char(required=True, translate=True, tracking=True)
     active = fields.Boolean(default=True, tracking=True)
     sequence = fields.Integer(default=10)
-    company_id = fields.Many2one(
-        "res.company", required=True, index=True, default=lambda self: self.env.company
-    )
+    company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
     kind = fields.Selection(RULE_KINDS, required=True, default="recall", tracking=True)
     department_id = fields.Many2one(
         "clinic.department",
@@ -127,9 +129,7 @@ class ClinicRecallRule(models.Model):
         required=True,
         help="Round-robin gives each new task to the team member with the fewest open tasks.",
     )
-    user_id = fields.Many2one(
-        "res.users", string="Assign to", domain="[('share', '=', False)]", check_company=True
-    )
+    user_id = fields.Many2one("res.users", string="Assign to", domain="[('share', '=', False)]", check_company=True)
     team_user_ids = fields.Many2many(
         "res.users",
         "clinic_recall_rule_team_rel",
@@ -160,9 +160,7 @@ class ClinicRecallRule(models.Model):
     @api.depends("interval_number", "interval_unit")
     def _compute_interval_parts(self):
         for rule in self:
-            rule.interval_months, rule.interval_days = interval_parts(
-                rule.interval_number, rule.interval_unit
-            )
+            rule.interval_months, rule.interval_days = interval_parts(rule.interval_number, rule.interval_unit)
 
     @api.depends("kind")
     def _compute_max_overdue_days(self):
@@ -173,9 +171,7 @@ class ClinicRecallRule(models.Model):
         Task = self.env["clinic.followup.task"]
         totals = dict(Task._read_group([("rule_id", "in", self.ids)], ["rule_id"], ["__count"]))
         opened = dict(
-            Task._read_group(
-                [("rule_id", "in", self.ids), ("is_closed", "=", False)], ["rule_id"], ["__count"]
-            )
+            Task._read_group([("rule_id", "in", self.ids), ("is_closed", "=", False)], ["rule_id"], ["__count"])
         )
         for rule in self:
             rule.task_count = totals.get(rule, 0)
@@ -186,9 +182,7 @@ class ClinicRecallRule(models.Model):
         for rule in self:
             if rule.kind == "post_visit" and not rule.step_ids:
                 raise ValidationError(
-                    self.env._(
-                        "The post-visit rule “%(rule)s” needs at least one step (e.g. day 3).", rule=rule.name
-                    )
+                    self.env._("The post-visit rule “%(rule)s” needs at least one step (e.g. day 3).", rule=rule.name)
                 )
             if rule.kind in ("recall", "lapsed") and rule.interval_number <= 0:
                 raise ValidationError(
@@ -196,9 +190,7 @@ class ClinicRecallRule(models.Model):
                 )
             if rule.kind == "chronic" and rule.interval_number <= 0 and not rule.step_ids:
                 raise ValidationError(
-                    self.env._(
-                        "The chronic rule “%(rule)s” needs an interval or cadence steps.", rule=rule.name
-                    )
+                    self.env._("The chronic rule “%(rule)s” needs an interval or cadence steps.", rule=rule.name)
                 )
             if rule.lead_days < 0 or rule.max_overdue_days < 0:
                 raise ValidationError(self.env._("Lead and overdue days cannot be negative."))
@@ -380,55 +372,47 @@ class ClinicRecallRule(models.Model):
     # ------------------------------------------------------------------
 
     def _assignees(self, count):
-        """``count`` assignees, round-robin over the team, starting with the
-        members who have the fewest open tasks of the department."""
+        """``count`` assignees for new tasks, per the rule's assignment."""
         self.ensure_one()
         if self.assignment == "none" or count == 0:
             return [False] * count
         if self.assignment == "fixed":
             return [self.user_id.id] * count
-        team = (self.team_user_ids or self.department_id.member_ids).filtered("active").sorted("id")
-        if not team:
-            return [self.department_id.manager_id.id or False] * count
-        load = dict.fromkeys(team.ids, 0)
-        for user, open_count in (
-            self.env["clinic.followup.task"]
-            .sudo()
-            ._read_group(
-                [
-                    ("department_id", "=", self.department_id.id),
-                    ("is_closed", "=", False),
-                    ("user_id", "in", team.ids),
-                ],
-                ["user_id"],
-                ["__count"],
-            )
-        ):
-            load[user.id] = open_count
-        assignees = []
-        for _index in range(count):
-            user_id = min(load, key=lambda uid: (load[uid], uid))
-            load[user_id] += 1
-            assignees.append(user_id)
-        return assignees
+        return self.env["clinic.followup.task"]._balanced_assignees(
+            self.department_id, self.team_user_ids or self.department_id.member_ids, count
+        )
 
     def _task_values(self, rows):
         self.ensure_one()
         steps = {step.id: step for step in self.step_ids}
         visits = self.env["clinic.visit"].sudo().browse([row["visit_id"] for row in rows if row["visit_id"]])
-        templates = (
-            self.env["clinic.recovery.template"].sudo()._by_service(visits.service_id | self.service_id)
-        )
+        templates = self.env["clinic.recovery.template"].sudo()._by_service(visits.service_id | self.service_id)
         visit_by_id = {visit.id: visit for visit in visits}
         reason = TASK_REASON_BY_KIND[self.kind]
         name = self.task_name or self.name
+        # Every stored field is given, so create() computes no default nor
+        # precomputed value record by record.
+        Task = self.env["clinic.followup.task"]
+        {
+            "department_id": self.department_id.id,
+            "company_id": self.department_id.company_id.id,
+            "stage_id": Task._stage_of_kind("new", self.department_id).id,
+            "reason": reason,
+            "rule_id": self.id,
+            "channel": self.channel or "phone",
+            "max_attempts": self.max_attempts,
+            "retry_delay_days": self.retry_delay_days,
+            "open_date": fields.Datetime.now(),
+            "active": True,
+            "priority": "0",
+            "attempt_count": 0,
+            "color": 0,
+        }
         vals_list = []
         for row, user_id in zip(rows, self._assignees(len(rows)), strict=True):
             step = steps.get(row["step_id"])
             visit = visit_by_id.get(row["visit_id"])
-            template = self.recovery_template_id or templates.get(
-                (visit.service_id if visit else self.service_id).id
-            )
+            template = self.recovery_template_id or templates.get((visit.service_id if visit else self.service_id).id)
             vals_list.append(
                 {
                     "name": f"{name} — {step.name}" if step and step.name else name,
@@ -452,30 +436,30 @@ class ClinicRecallRule(models.Model):
 
     @api.model
     def _create_tasks(self, vals_list):
-        """Create tasks; if another run created some of the same keys
-        meanwhile, skip those (the unique index refused them)."""
-        Task = (
-            self.env["clinic.followup.task"]
-            .sudo()
-            .with_context(mail_create_nolog=True, mail_auto_subscribe_no_notify=True)
-        )
+        """Create tasks in one batch; if another run created some of the
+        same keys meanwhile, skip those (the unique key refused them).
+
+        Tasks are regular ORM records (access rules, computed fields,
+        chatter); the per-record follower subscription of mail.thread is
+        replaced by one insert per assignee.
+        """
+        Task = self.env["clinic.followup.task"].sudo().with_context(mail_create_nolog=True, tracking_disable=True)
         if not vals_list:
             return Task
         try:
             with self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
-                return Task.create(vals_list)
+                tasks = Task.create(vals_list)
         except psycopg2.errors.UniqueViolation:
-            _logger.info(
-                "Recall engine: another run opened some of these %s tasks; skipping them", len(vals_list)
-            )
-        created = Task.browse()
-        for vals in vals_list:
-            try:
-                with self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
-                    created |= Task.create(vals)
-            except psycopg2.errors.UniqueViolation:
-                continue
-        return created
+            _logger.info("Recall engine: another run opened some of these %s tasks; skipping them", len(vals_list))
+            tasks = Task.browse()
+            for vals in vals_list:
+                try:
+                    with self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
+                        tasks |= Task.create(vals)
+                except psycopg2.errors.UniqueViolation:
+                    continue
+        tasks._subscribe_assignees()
+        return tasks
 
     def _open_tasks(self, rows):
         self.ensure_one()
@@ -520,29 +504,38 @@ class ClinicRecallRule(models.Model):
         return tasks
 
     @api.model
-    def _run_batch(self, batch_size=DEFAULT_BATCH_SIZE, rules=None):
+    def _run_batch(self, batch_size=DEFAULT_BATCH_SIZE, rules=None, commit=False):
         """Open at most ``batch_size`` due tasks over ``rules`` (all active
-        rules by default). Returns ``(tasks created, more remaining)``."""
+        rules by default), ``CHUNK_SIZE`` at a time, committing after each
+        chunk when ``commit`` (the cron). Returns ``(tasks created, more
+        remaining)``."""
         rules = rules if rules is not None else self.sudo().search([])
-        created = self.env["clinic.followup.task"].sudo()
+        Task = self.env["clinic.followup.task"].sudo()
+        created_ids = []
         budget = batch_size
         for rule in rules:
             if budget <= 0:
-                return created, True
+                return Task.browse(created_ids), True
             rule._resync_open_tasks()
             rows = rule._recall_candidates(budget + 1)
             more = len(rows) > budget
-            created |= rule._open_tasks(rows[:budget])
-            budget -= min(len(rows), budget)
+            rows = rows[:budget]
+            for start in range(0, len(rows), CHUNK_SIZE):
+                created_ids += rule._open_tasks(rows[start : start + CHUNK_SIZE]).ids
+                if commit:
+                    self.env.cr.commit()  # a crash keeps the chunks done; the keys skip them on re-run
+                    self.env.invalidate_all()  # constant memory over large runs
+            budget -= len(rows)
             if more:
-                return created, True
-        return created, False
+                return Task.browse(created_ids), True
+        return Task.browse(created_ids), False
 
     @api.model
     def _cron_run_recall_rules(self, batch_size=DEFAULT_BATCH_SIZE):
-        """Scheduled action: one batch per call, committed by the cron runner,
+        """Scheduled action: one batch per call, committed chunk by chunk,
         re-run at once while work remains (``_notify_progress``)."""
-        created, more = self._run_batch(batch_size)
+        testing = getattr(threading.current_thread(), "testing", False)
+        created, more = self._run_batch(batch_size, commit=not testing)
         reopened = self.env["clinic.followup.task"].sudo()._reopen_unreachable()
         _logger.info("Recall engine: %s task(s) opened, %s re-opened", len(created), len(reopened))
         self.env["ir.cron"]._notify_progress(done=len(created) + len(reopened), remaining=1 if more else 0)

@@ -35,6 +35,4 @@ class ClinicRecallRuleStep(models.Model):
     @api.depends("interval_number", "interval_unit")
     def _compute_interval_parts(self):
         for step in self:
-            step.interval_months, step.interval_days = interval_parts(
-                step.interval_number, step.interval_unit
-            )
+            step.interval_months, step.interval_days = interval_parts(step.interval_number, step.interval_unit)

@@ -1,10 +1,18 @@
-from datetime import timedelta
+import uuid
+from datetime import datetime, time, timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import create_index
 
+from ..tools.phone import can_receive_sms
 from .clinic_followup_task import BOOKING_REASONS
+
+CONFIRMATION_STATES = [
+    ("unconfirmed", "Not confirmed"),
+    ("confirmed", "Confirmed by the patient"),
+    ("cancelled", "Cancelled by the patient"),
+]
 
 VISIT_STATES = [
     ("scheduled", "Scheduled"),
@@ -20,7 +28,7 @@ CALENDAR_SYNCED_FIELDS = {"start": "start", "stop": "stop", "doctor_id": "user_i
 class ClinicVisit(models.Model):
     _name = "clinic.visit"
     _description = "Visit"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "portal.mixin"]
     _order = "start desc, id desc"
     _rec_names_search = ["patient_id.name", "service_id.name", "department_id.name"]
     _check_company_auto = True
@@ -101,8 +109,30 @@ class ClinicVisit(models.Model):
     )
     followup_task_ids = fields.One2many("clinic.followup.task", "visit_id", string="Follow-ups")
 
+    # The personal link in reminders: unguessable, indexed, checked with consteq.
+    access_token = fields.Char(
+        "Security Token",
+        copy=False,
+        readonly=True,
+        index="btree_not_null",
+        default=lambda self: str(uuid.uuid4()),
+    )
+    confirmation_url = fields.Char(compute="_compute_confirmation_url")
+    confirmation_state = fields.Selection(
+        CONFIRMATION_STATES, default="unconfirmed", required=True, tracking=True, copy=False
+    )
+    confirmation_date = fields.Datetime(readonly=True, copy=False)
+    reminder_ids = fields.One2many("clinic.visit.reminder", "visit_id", string="Messages sent")
+
     def _auto_init(self):
         result = super()._auto_init()
+        # Reminder rules scan "scheduled visits starting between two times".
+        create_index(
+            self.env.cr,
+            "clinic_visit_state_start_idx",
+            self._table,
+            ["state", "start"],
+        )
         # Recalls and retention KPIs read "visits of a patient by date".
         create_index(
             self.env.cr,
@@ -133,10 +163,7 @@ class ClinicVisit(models.Model):
     def _compute_company_id(self):
         for visit in self:
             visit.company_id = (
-                visit.department_id.company_id
-                or visit.patient_id.company_id
-                or visit.company_id
-                or self.env.company
+                visit.department_id.company_id or visit.patient_id.company_id or visit.company_id or self.env.company
             )
 
     @api.depends("patient_id", "service_id", "department_id", "start")
@@ -144,20 +171,28 @@ class ClinicVisit(models.Model):
         for visit in self:
             what = visit.service_id.name or visit.department_id.name or self.env._("Visit")
             when = (
-                fields.Datetime.context_timestamp(visit, visit.start).strftime("%Y-%m-%d %H:%M")
-                if visit.start
-                else ""
+                fields.Datetime.context_timestamp(visit, visit.start).strftime("%Y-%m-%d %H:%M") if visit.start else ""
             )
             visit.display_name = " · ".join(filter(None, [visit.patient_id.name, what, when]))
+
+    def _compute_access_url(self):
+        super()._compute_access_url()
+        for visit in self:
+            visit.access_url = f"/clinic/visit/{visit.id}"
+
+    def _compute_confirmation_url(self):
+        base_url = self.get_base_url() if self else ""
+        for visit in self:
+            visit.confirmation_url = (
+                f"{base_url}/clinic/visit/{visit.id}/{visit.access_token}" if visit.id and visit.access_token else False
+            )
 
     @api.constrains("start", "stop")
     def _check_dates(self):
         for visit in self:
             if visit.stop and visit.start and visit.stop < visit.start:
                 raise ValidationError(
-                    self.env._(
-                        "The visit of %(patient)s ends before it starts.", patient=visit.patient_id.name
-                    )
+                    self.env._("The visit of %(patient)s ends before it starts.", patient=visit.patient_id.name)
                 )
 
     # ------------------------------------------------------------------
@@ -168,14 +203,22 @@ class ClinicVisit(models.Model):
     def create(self, vals_list):
         visits = super().create(vals_list)
         visits._close_answered_tasks()
+        self.env["base.automation"].sudo()._clinic_schedule_checks(visits)
         return visits
 
     def write(self, vals):
+        if "start" in vals and "confirmation_state" not in vals:
+            # a moved visit must be confirmed again (and its reminders re-arm)
+            new_start = fields.Datetime.to_datetime(vals["start"])
+            if self.filtered(lambda v: v.start != new_start and v.confirmation_state == "confirmed"):
+                vals = dict(vals, confirmation_state="unconfirmed", confirmation_date=False)
         result = super().write(vals)
         if vals.get("state") in ("scheduled", "done"):
             self._close_answered_tasks()
         elif vals.get("state") == "cancelled":
             self._reopen_tasks_of_cancelled_booking()
+        if "start" in vals or "state" in vals:
+            self.env["base.automation"].sudo()._clinic_schedule_checks(self)
         if self.env.context.get("clinic_from_calendar"):
             return result
         event_vals = {
@@ -189,9 +232,9 @@ class ClinicVisit(models.Model):
         if vals.get("state") == "cancelled" and with_event:
             with_event.calendar_event_id.with_context(clinic_from_visit=True).write({"active": False})
         if vals.get("state") == "scheduled" and with_event:
-            with_event.calendar_event_id.filtered(lambda e: not e.active).with_context(
-                clinic_from_visit=True
-            ).write({"active": True})
+            with_event.calendar_event_id.filtered(lambda e: not e.active).with_context(clinic_from_visit=True).write(
+                {"active": True}
+            )
         return result
 
     # ------------------------------------------------------------------
@@ -239,11 +282,222 @@ class ClinicVisit(models.Model):
         for task in tasks:
             task.action_reopen()
             task.message_post(
-                body=self.env._(
-                    "The visit booked by this follow-up was cancelled: the patient needs a new booking."
-                )
+                body=self.env._("The visit booked by this follow-up was cancelled: the patient needs a new booking.")
             )
         return tasks
+
+    def _open_followup_tasks(self, reason, max_age_days=14):
+        """Open one follow-up task per visit (no-show, cancellation), assigned
+        round-robin in the department's team. Idempotent: never twice for
+        the same visit and reason. Visits older than ``max_age_days`` (an
+        import of history) open nothing."""
+        Task = self.env["clinic.followup.task"].sudo()
+        oldest = fields.Datetime.now() - timedelta(days=max_age_days)
+        self = self.filtered(lambda v: v.start >= oldest)
+        keys = {visit: f"{reason}:v{visit.id}" for visit in self}
+        existing = set(
+            Task.with_context(active_test=False)
+            .search([("recall_key", "in", list(keys.values()))])
+            .mapped("recall_key")
+        )
+        today = fields.Date.context_today(self)
+        titles = {
+            "no_show": self.env._("No-show: call the patient and rebook"),
+            "cancellation": self.env._("Cancelled by the patient: rebook"),
+        }
+        vals_list = []
+        for department, visits in self.grouped("department_id").items():
+            visits = visits.filtered(lambda v: keys[v] not in existing)
+            assignees = Task._balanced_assignees(department, department.member_ids, len(visits))
+            for visit, user_id in zip(visits, assignees, strict=True):
+                vals_list.append(
+                    {
+                        "name": titles[reason],
+                        "patient_id": visit.patient_id.id,
+                        "department_id": department.id,
+                        "reason": reason,
+                        "visit_id": visit.id,
+                        "recall_key": keys[visit],
+                        "date_deadline": today,
+                        "user_id": user_id,
+                        "priority": "1",
+                    }
+                )
+        return self.env["clinic.recall.rule"]._create_tasks(vals_list)
+
+    # ------------------------------------------------------------------
+    # Reminders and care messages (called by the automation rules)
+    # ------------------------------------------------------------------
+
+    def _send_care_message(
+        self,
+        kind,
+        channel,
+        email_template=None,
+        sms_template=None,
+        states=("scheduled",),
+        upcoming=True,
+        max_age_days=3,
+    ):
+        """Send the ``kind`` message (e.g. "day_before") about these visits
+        by ``channel`` ("email" or "sms"), exactly once per visit, kind,
+        channel and visit time.
+
+        Respects care consent, "do not contact", the email and phone
+        blacklists, and a daily cap (one message per visit and channel a
+        day). SMS go only to numbers that can receive them (mobile, or
+        fixed-line-or-mobile); other patients get the email version when
+        ``email_template`` is given. Every decision is written to the
+        ledger (``clinic.visit.reminder``), sent or not and why.
+
+        ``upcoming`` messages (reminders) are only about visits that have not
+        started; the others (thank-you) only about visits of the last
+        ``max_age_days`` days, so importing history sends nothing.
+
+        :return: the ledger rows this call wrote (rows written before by
+            another run, or another worker, are left alone).
+        """
+        now = fields.Datetime.now()
+        oldest = now - timedelta(days=max_age_days)
+        visits = self.sudo().filtered(
+            lambda v: v.state in states and (v.start > now if upcoming else v.start >= oldest)
+        )
+        Ledger = self.env["clinic.visit.reminder"].sudo()
+        if not visits:
+            return Ledger
+        patients = visits.patient_id
+        emails = {p.email_normalized for p in patients if p.email_normalized}
+        blacklisted_emails = (
+            set(self.env["mail.blacklist"].sudo().search([("email", "in", list(emails))]).mapped("email"))
+            if emails
+            else set()
+        )
+        sms_numbers = {}
+        if channel == "sms":
+            for patient in patients:
+                sms_numbers[patient] = next(
+                    (n for n in (patient.mobile, patient.phone) if n and can_receive_sms(n)), False
+                )
+        numbers = {n for n in sms_numbers.values() if n}
+        blacklisted_numbers = (
+            set(self.env["phone.blacklist"].sudo().search([("number", "in", list(numbers))]).mapped("number"))
+            if numbers
+            else set()
+        )
+        day_start = datetime.combine(now.date(), time.min)
+        already_today = {
+            (row.visit_id.id, row.channel)
+            for row in Ledger.search(
+                [("visit_id", "in", visits.ids), ("state", "=", "sent"), ("sent_date", ">=", day_start)]
+            )
+        }
+        automation_id = self.env.context.get("clinic_automation_id") or False
+        rows = []
+        for visit in visits:
+            patient = visit.patient_id
+            row_channel, destination, reason = channel, False, False
+            if not patient.care_consent:
+                reason = "no_consent"
+            elif patient.preferred_channel == "none":
+                reason = "do_not_contact"
+            elif channel == "sms":
+                number = sms_numbers[patient]
+                if not number:
+                    if email_template:
+                        row_channel = "email"
+                    else:
+                        reason = "no_number"
+                elif number in blacklisted_numbers:
+                    reason = "blacklisted"
+                else:
+                    destination = number
+            if row_channel == "email" and not reason:
+                if not patient.email_normalized:
+                    reason = "no_email"
+                elif patient.email_normalized in blacklisted_emails:
+                    reason = "blacklisted"
+                else:
+                    destination = patient.email_normalized
+            if not reason and (visit.id, row_channel) in already_today:
+                reason = "daily_cap"
+            rows.append(
+                {
+                    "visit_id": visit.id,
+                    "patient_id": patient.id,
+                    "company_id": visit.company_id.id,
+                    "kind": kind,
+                    "channel": row_channel,
+                    "visit_start": visit.start,
+                    "sent_date": now,
+                    "state": "skipped" if reason else "sent",
+                    "skip_reason": reason,
+                    "automation_id": automation_id,
+                    "destination": destination,
+                }
+            )
+        claimed = Ledger._claim(rows)
+        to_send = claimed.filtered(lambda r: r.state == "sent")
+        by_email = to_send.filtered(lambda r: r.channel == "email").visit_id
+        by_sms = to_send.filtered(lambda r: r.channel == "sms")
+        if by_email:
+            template = self.env.ref(email_template).sudo()
+            template.send_mail_batch(by_email.ids, force_send=False)
+        if by_sms:
+            template = self.env.ref(sms_template).sudo()
+            bodies = template._render_field("body", by_sms.visit_id.ids, compute_lang=True)
+            self.env["sms.sms"].sudo().create(
+                [
+                    {
+                        "number": row.destination,
+                        "partner_id": row.visit_id.patient_id.partner_id.id,
+                        "body": bodies[row.visit_id.id],
+                        "state": "outgoing",
+                    }
+                    for row in by_sms
+                ]
+            )
+        return claimed
+
+    # ------------------------------------------------------------------
+    # The patient's answers from the public link
+    # ------------------------------------------------------------------
+
+    def _is_link_usable(self):
+        """A confirm/cancel link works until the visit starts, while it is scheduled."""
+        self.ensure_one()
+        return self.state == "scheduled" and self.start > fields.Datetime.now()
+
+    def _patient_confirm(self):
+        """The patient confirmed from the reminder link. Idempotent."""
+        self.ensure_one()
+        if self.confirmation_state == "confirmed":
+            return False
+        self.write({"confirmation_state": "confirmed", "confirmation_date": fields.Datetime.now()})
+        self.message_post(body=self.env._("The patient confirmed the visit from the reminder link."))
+        return True
+
+    def _patient_cancel(self):
+        """The patient cancelled from the reminder link: cancel the visit and
+        make sure someone calls them to rebook. Idempotent."""
+        self.ensure_one()
+        if self.state == "cancelled":
+            return False
+        self.write(
+            {
+                "state": "cancelled",
+                "confirmation_state": "cancelled",
+                "confirmation_date": fields.Datetime.now(),
+            }
+        )
+        self.message_post(body=self.env._("The patient cancelled the visit from the reminder link."))
+        reopened = (
+            self.env["clinic.followup.task"]
+            .sudo()
+            .search([("booked_visit_id", "=", self.id), ("is_closed", "=", False)])
+        )
+        if not reopened:
+            self._open_followup_tasks("cancellation")
+        return True
 
     # ------------------------------------------------------------------
     # State buttons
@@ -274,4 +528,4 @@ class ClinicVisit(models.Model):
         return self._set_state("cancelled", ("scheduled",))
 
     def action_reset_scheduled(self):
-        return self._set_state("scheduled", ("no_show", "cancelled"))
+        return self._set_state("scheduled", ("no_show", "cancelled", "done"))

@@ -12,8 +12,7 @@ class ResCompany(models.Model):
     clinic_lapse_days = fields.Integer(
         string="Lapsed after (days)",
         default=180,
-        help="A patient with no completed visit for this many days is 'lapsed' "
-        "and surfaces for reactivation.",
+        help="A patient with no completed visit for this many days is 'lapsed' and surfaces for reactivation.",
     )
     clinic_active_days = fields.Integer(
         string="Active window (days)",

@@ -33,9 +33,7 @@ class ResPartner(models.Model):
         for partner in patients:
             partner_vals = dict(vals)
             country = (
-                self.env["res.country"].browse(vals["country_id"])
-                if vals.get("country_id")
-                else partner.country_id
+                self.env["res.country"].browse(vals["country_id"]) if vals.get("country_id") else partner.country_id
             )
             if "country_id" in vals:
                 # re-read numbers already stored against the new country

@@ -6,3 +6,5 @@ from . import test_patient_phone
 from . import test_recall_concurrency
 from . import test_recall_engine
 from . import test_ui
+from . import test_visit_confirmation
+from . import test_visit_reminders

@@ -63,9 +63,7 @@ class TestAccessRights(ClinicRetentionCase):
             return {"name": f"New by {user.login}", "company_id": company.id}
         if model == "clinic.patient":
             return {"name": f"New by {user.login}", "company_id": company.id}
-        patient = self.env["clinic.patient"].create(
-            {"name": f"Patient of {user.login}", "company_id": company.id}
-        )
+        patient = self.env["clinic.patient"].create({"name": f"Patient of {user.login}", "company_id": company.id})
         department = self.dental if company == self.company else self.other_department
         return {"patient_id": patient.id, "department_id": department.id, "start": datetime(2030, 2, 1, 9)}
 

@@ -99,9 +99,7 @@ class TestCalendarBooking(ClinicRetentionCase):
         event = self._book()
         visit = event.clinic_visit_ids
         visit.action_mark_done()
-        event.write(
-            {"start": self.start + timedelta(days=7), "stop": self.start + timedelta(days=7, hours=1)}
-        )
+        event.write({"start": self.start + timedelta(days=7), "stop": self.start + timedelta(days=7, hours=1)})
         self.assertEqual(visit.state, "done")
         self.assertEqual(visit.start, self.start, "history is not rewritten")
 

@@ -107,9 +107,7 @@ class TestFollowupTask(RecallCase):
     def test_reached_wizard_records_outcome_and_scores(self):
         task = self._task(recovery_template_id=self.template.id)
         action = task.action_reached()
-        wizard_form = Form(
-            self.env[action["res_model"]].with_user(self.cs_user).with_context(action["context"])
-        )
+        wizard_form = Form(self.env[action["res_model"]].with_user(self.cs_user).with_context(action["context"]))
         wizard_form.satisfaction = "4"
         wizard_form.channel = "sms"
         with wizard_form.recovery_line_ids.edit(0) as line:
@@ -144,16 +142,12 @@ class TestFollowupTask(RecallCase):
         action = task.action_book_visit()
         self.assertEqual(action["res_model"], "clinic.visit")
         with freeze_time("2026-07-02 09:00:00"):
-            visit_form = Form(
-                self.env["clinic.visit"].with_user(self.cs_user).with_context(action["context"])
-            )
+            visit_form = Form(self.env["clinic.visit"].with_user(self.cs_user).with_context(action["context"]))
             visit_form.start = "2026-07-15 10:00:00"
             visit = visit_form.save()
         self.assertEqual(visit.patient_id, self.patient)
         self.assertEqual(visit.booked_from_task_id, task)
-        self.assertRecordValues(
-            task, [{"state": "done", "outcome": "visit_booked", "booked_visit_id": visit.id}]
-        )
+        self.assertRecordValues(task, [{"state": "done", "outcome": "visit_booked", "booked_visit_id": visit.id}])
 
     def test_booking_closes_a_manual_task_booked_from(self):
         manual = self.Task.create(
@@ -191,9 +185,7 @@ class TestFollowupTask(RecallCase):
                 "department_ids": [(6, 0, self.dental.ids)],
             }
         )
-        task = self.Task.create(
-            {"name": "Dental", "patient_id": self.patient.id, "department_id": self.dental.id}
-        )
+        task = self.Task.create({"name": "Dental", "patient_id": self.patient.id, "department_id": self.dental.id})
         self.assertEqual(task.stage_id, stage)
         cardio = self.Task.create(
             {"name": "Cardio", "patient_id": self.patient.id, "department_id": self.cardiology.id}
@@ -203,9 +195,7 @@ class TestFollowupTask(RecallCase):
             [("id", "=", cardio.id)], ["stage_id"], ["stage_id"]
         )
         self.assertNotIn(stage.id, [g["stage_id"][0] for g in groups], "other teams' stages are hidden")
-        self.assertIn(
-            self.env.ref("clinic_retention.followup_stage_done").id, [g["stage_id"][0] for g in groups]
-        )
+        self.assertIn(self.env.ref("clinic_retention.followup_stage_done").id, [g["stage_id"][0] for g in groups])
 
     def test_overdue_filter(self):
         task = self._task()
@@ -228,9 +218,7 @@ class TestFollowupAccess(RecallCase):
     def setUpClass(cls):
         super().setUpClass()
         patient = cls._patient("Access patient")
-        cls.dental_task = cls.Task.create(
-            {"name": "Dental", "patient_id": patient.id, "department_id": cls.dental.id}
-        )
+        cls.dental_task = cls.Task.create({"name": "Dental", "patient_id": patient.id, "department_id": cls.dental.id})
         cls.cardio_task = cls.Task.create(
             {"name": "Cardio", "patient_id": patient.id, "department_id": cls.cardiology.id}
         )
@@ -242,9 +230,7 @@ class TestFollowupAccess(RecallCase):
                 "user_id": cls.cs_user.id,
             }
         )
-        other_patient = cls.env["clinic.patient"].create(
-            {"name": "Other", "company_id": cls.other_company.id}
-        )
+        other_patient = cls.env["clinic.patient"].create({"name": "Other", "company_id": cls.other_company.id})
         cls.other_task = cls.Task.create(
             {
                 "name": "Other company",
@@ -280,9 +266,7 @@ class TestFollowupAccess(RecallCase):
         tasks = self.dental_task | self.cardio_task | self.assigned_cardio
         self.assertFalse(self.Task.with_user(self.other_company_user).search([("id", "in", tasks.ids)]))
         self.assertEqual(
-            self.Task.with_user(self.other_company_user).search(
-                [("id", "in", (tasks | self.other_task).ids)]
-            ),
+            self.Task.with_user(self.other_company_user).search([("id", "in", (tasks | self.other_task).ids)]),
             self.other_task,
         )
 

@@ -50,9 +50,7 @@ class TestPatient(ClinicRetentionCase):
         everyone = birthday_today | birthday_tomorrow | child
         self.assertEqual(Patient.search([("id", "in", everyone.ids), ("age", "=", 40)]), birthday_today)
         self.assertEqual(Patient.search([("id", "in", everyone.ids), ("age", ">=", 40)]), birthday_today)
-        self.assertEqual(
-            Patient.search([("id", "in", everyone.ids), ("age", "<", 40)]), birthday_tomorrow | child
-        )
+        self.assertEqual(Patient.search([("id", "in", everyone.ids), ("age", "<", 40)]), birthday_tomorrow | child)
         self.assertEqual(
             Patient.search([("id", "in", everyone.ids), ("age", "<=", 39), ("age", ">", 6)]),
             birthday_tomorrow,

@@ -74,9 +74,7 @@ class TestRecallConcurrency(TransactionCase):
 
     def _count_tasks(self):
         with self.registry.cursor() as cr:
-            return self._env(cr)["clinic.followup.task"].search_count(
-                [("rule_id", "=", self.fixture["rule"])]
-            )
+            return self._env(cr)["clinic.followup.task"].search_count([("rule_id", "=", self.fixture["rule"])])
 
     def _run(self, env):
         rule = env["clinic.recall.rule"].browse(self.fixture["rule"])

@@ -242,9 +242,7 @@ class TestRecallKinds(RecallCase):
             }
         )
         patient = self._consenting("Chronic")
-        self._visit(
-            patient, "2026-03-02 09:00:00", department=self.cardiology, service_id=self.hypertension.id
-        )
+        self._visit(patient, "2026-03-02 09:00:00", department=self.cardiology, service_id=self.hypertension.id)
         with freeze_time("2026-03-08"):
             task = self._run(rule)
             self.assertEqual(task.due_date, date(2026, 3, 9), "weekly while fewer than 4 visits")
@@ -279,17 +277,13 @@ class TestRecallKinds(RecallCase):
         )
         patient = self._consenting("Operated")
         visit = self._visit(patient, "2026-05-04 10:00:00", service_id=self.extraction.id)
-        old = self._visit(
-            self._consenting("Old surgery"), "2025-01-04 10:00:00", service_id=self.extraction.id
-        )
+        old = self._visit(self._consenting("Old surgery"), "2025-01-04 10:00:00", service_id=self.extraction.id)
         with freeze_time("2026-05-06"):
             self.assertFalse(self._run(rule))
         with freeze_time("2026-05-07"):
             day3 = self._run(rule)
             self.assertEqual(len(day3), 1)
-            self.assertEqual(
-                (day3.visit_id, day3.due_date, day3.reason), (visit, date(2026, 5, 7), "post_visit")
-            )
+            self.assertEqual((day3.visit_id, day3.due_date, day3.reason), (visit, date(2026, 5, 7), "post_visit"))
             self.assertEqual(day3.name, "After surgery — Day 3")
             # booking a visit does not answer a post-visit check
             self._visit(patient, "2026-05-20 10:00:00", state="scheduled")
@@ -298,9 +292,7 @@ class TestRecallKinds(RecallCase):
             day30 = self._run(rule)
             self.assertEqual(day30.due_date, date(2026, 6, 3))
             self.assertFalse(self._run(rule))
-        self.assertFalse(
-            self.Task.search([("visit_id", "=", old.id)]), "history beyond 7 days overdue is skipped"
-        )
+        self.assertFalse(self.Task.search([("visit_id", "=", old.id)]), "history beyond 7 days overdue is skipped")
         self.assertEqual(self.Task.search_count([("rule_id", "=", rule.id)]), 2)
 
     def test_lapsed_patients_are_reactivated_once(self):

@@ -21,9 +21,7 @@ class TestClinicUi(HttpCase):
         cls.department = cls.env["clinic.department"].create(
             {"name": "Tour Dental", "member_ids": [(6, 0, cls.agent.ids)]}
         )
-        cls.service = cls.env["clinic.service"].create(
-            {"name": "Tour check-up", "department_id": cls.department.id}
-        )
+        cls.service = cls.env["clinic.service"].create({"name": "Tour check-up", "department_id": cls.department.id})
         cls.env.company.country_id = cls.env.ref("base.cn")
         cls.patient = cls.env["clinic.patient"].create(
             {"name": "Tour Patient", "mobile": "138 0013 8000", "country_id": cls.env.ref("base.cn").id}

@@ -1,0 +1,110 @@
+"""Boot Odoo on the benchmark database and measure a piece of work.
+
+Shared by the bench_*.py scripts. Every measurement runs in its own
+process (``measure_in_subprocess``) so peak memory figures are its own.
+"""
+
+import contextlib
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+import tracemalloc
+
+sys.path.insert(0, os.environ.get("ODOO_SRC", "/opt/odoo18"))
+
+import odoo
+from odoo import SUPERUSER_ID, api, sql_db
+
+DB = os.environ.get("CLINIC_BENCH_DB", "clinic_bench")
+
+
+def boot():
+    """Parse Odoo's configuration for the bench database and return its registry."""
+    repo = os.environ["REPO_DIR"]
+    odoo.tools.config.parse_config(
+        [
+            f"--addons-path={os.environ['ODOO_SRC']}/addons,{repo}",
+            f"--data-dir={os.environ.get('STATE_DIR', repo + '/.local')}/data",
+            f"--db_host={os.environ.get('DB_HOST', 'localhost')}",
+            f"--db_port={os.environ.get('DB_PORT', '5432')}",
+            f"--db_user={os.environ.get('DB_USER', 'odoo')}",
+            f"--db_password={os.environ.get('DB_PASSWORD', 'odoo')}",
+            "--log-level=warn",
+            "--max-cron-threads=0",
+        ]
+    )
+    return odoo.modules.registry.Registry(DB)
+
+
+@contextlib.contextmanager
+def environment(registry, context=None):
+    with registry.cursor() as cr:
+        yield api.Environment(cr, SUPERUSER_ID, context or {})
+
+
+class Measure:
+    """Wall time, SQL queries and peak Python memory of a block."""
+
+    def __enter__(self):
+        tracemalloc.start()
+        self.queries = sql_db.sql_counter
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self.start
+        self.query_count = sql_db.sql_counter - self.queries
+        _current, self.peak_bytes = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        return False
+
+    def result(self, **extra):
+        return {
+            "seconds": round(self.seconds, 3),
+            "queries": self.query_count,
+            "peak_mb": round(self.peak_bytes / 2**20, 1),
+            "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            **extra,
+        }
+
+
+def emit(result):
+    """Print the result of a subprocess measurement for the parent to read."""
+    print("BENCH-RESULT " + json.dumps(result), flush=True)
+
+
+def measure_in_subprocess(script, args, timeout):
+    """Run ``script --phase ...`` in a fresh process; return its result dict,
+    or ``{"timeout": seconds}`` if it ran past ``timeout``."""
+    started = time.perf_counter()
+    try:
+        completed = subprocess.run(
+            [sys.executable, script, *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as expired:
+        result = {"timeout": round(time.perf_counter() - started)}
+        output = expired.stdout or ""
+        if isinstance(output, bytes):
+            output = output.decode(errors="replace")
+        progress = [line.split()[1:] for line in output.splitlines() if line.startswith("PROGRESS ")]
+        if progress:
+            result["progress"] = (int(progress[-1][0]), float(progress[-1][1]))
+        return result
+    for line in completed.stdout.splitlines():
+        if line.startswith("BENCH-RESULT "):
+            return json.loads(line[len("BENCH-RESULT ") :])
+    sys.stderr.write(completed.stdout[-3000:] + completed.stderr[-5000:])
+    raise RuntimeError(f"{script} {' '.join(args)} gave no result (exit {completed.returncode})")
+
+
+def ratio(numerator, denominator):
+    if not denominator:
+        return "n/a"
+    return f"{numerator / denominator:.2f}"

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Benchmarks (see bench/README.md). Each one runs in a throw-away database
+# "clinic_bench" with clinic_retention installed without demo data.
+#
+#   bench/run.sh recall   [--sizes 10000,100000] [--visits-per-patient 5]
+#   bench/run.sh reminders [--history 200000] [--due 10000]
+#   bench/run.sh reports  [--patients 100000] [--tasks 1000000] [--responses 300000]
+source "$(dirname "$0")/../scripts/common.sh"
+
+BENCH="${1:-}"
+shift || true
+case "$BENCH" in
+    recall|reminders|reports) ;;
+    *) echo "usage: bench/run.sh recall|reminders|reports [options]" >&2; exit 2 ;;
+esac
+DB="${CLINIC_BENCH_DB:-clinic_bench}"
+
+check_odoo
+ensure_venv
+ensure_postgres
+
+if db_exists "$DB"; then
+    PGPASSWORD="$DB_PASSWORD" dropdb -h "$DB_HOST" -p "$DB_PORT" -U "$DB_USER" --force "$DB"
+fi
+log "installing clinic_retention (no demo data) in $DB"
+odoo_bin -d "$DB" -i clinic_retention --without-demo=all --stop-after-init --log-level=warn \
+    --max-cron-threads=0
+
+export CLINIC_BENCH_DB="$DB" ODOO_SRC REPO_DIR DB_HOST DB_PORT DB_USER DB_PASSWORD STATE_DIR
+exec "$VENV/bin/python" "$REPO_DIR/bench/bench_${BENCH}.py" "$@"
