@@ -317,15 +317,13 @@ def fmt(result):
             pace = f", {count} tasks opened by then ({count / seconds:.1f}/s)"
         return f"stopped after {result['timeout']} s (over {B_TIMEOUT // 60} min){pace}"
     return (
-        f"{result['seconds']:>8.2f} s  {result['queries']:>8} queries  peak {result['peak_mb']:>7.1f} MB "
-        f"(RSS {result['max_rss_mb']:.0f} MB)  {result['tasks']} tasks"
+        f"{result['seconds']:>8.2f} s  {result['queries']:>8} queries  memory +{result['peak_mb']:.0f} MB "
+        f"(peak RSS {result['max_rss_mb']:.0f} MB)  {result['tasks']} tasks"
     )
 
 
 def main():
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="10000,100000", help="patient counts, comma-separated")
     parser.add_argument("--visits-per-patient", type=int, default=5)
     parser.add_argument("--phase", choices=sorted(PHASES), help=argparse.SUPPRESS)

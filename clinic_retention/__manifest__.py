@@ -29,6 +29,7 @@
         "security/ir.model.access.csv",
         "data/clinic_followup_stage_data.xml",
         "data/ir_cron_data.xml",
+        "views/clinic_mail_templates.xml",
         "data/mail_template_data.xml",
         "data/sms_template_data.xml",
         "data/base_automation_data.xml",

@@ -107,6 +107,8 @@ class BaseAutomation(models.Model):
                 automation._clinic_run_actions(Model.browse(batch_ids))
                 if automatic:
                     self.env.cr.commit()  # one batch at a time: a crash keeps what was done
+                self.env.flush_all()
+                self.env.invalidate_all()  # constant memory however many records are due
             automation.write({"last_run": now})
             automation._clinic_schedule_next(now)
             if automatic:

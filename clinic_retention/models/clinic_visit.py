@@ -1,3 +1,4 @@
+import re
 import uuid
 from datetime import datetime, time, timedelta
 
@@ -7,6 +8,11 @@ from odoo.tools import create_index
 
 from ..tools.phone import can_receive_sms
 from .clinic_followup_task import BOOKING_REASONS
+
+# The language expression of our templates: read it, don't render it per message.
+PATIENT_LANG_EXPRESSION = "{{ object.patient_id.lang }}"
+# A mail template body that only calls a QWeb view (see views/clinic_mail_templates.xml).
+VIEW_CALL_BODY = re.compile(r'^\s*(?:<div>\s*)?<t\s+t-call="([\w.]+)"\s*/>\s*(?:</div>\s*)?$')
 
 CONFIRMATION_STATES = [
     ("unconfirmed", "Not confirmed"),
@@ -181,10 +187,11 @@ class ClinicVisit(models.Model):
             visit.access_url = f"/clinic/visit/{visit.id}"
 
     def _compute_confirmation_url(self):
-        base_url = self.get_base_url() if self else ""
         for visit in self:
             visit.confirmation_url = (
-                f"{base_url}/clinic/visit/{visit.id}/{visit.access_token}" if visit.id and visit.access_token else False
+                f"{visit.get_base_url()}/clinic/visit/{visit.id}/{visit.access_token}"
+                if visit.id and visit.access_token
+                else False
             )
 
     @api.constrains("start", "stop")
@@ -440,11 +447,12 @@ class ClinicVisit(models.Model):
         by_email = to_send.filtered(lambda r: r.channel == "email").visit_id
         by_sms = to_send.filtered(lambda r: r.channel == "sms")
         if by_email:
-            template = self.env.ref(email_template).sudo()
-            template.send_mail_batch(by_email.ids, force_send=False)
+            by_email._queue_template_emails(self.env.ref(email_template))
         if by_sms:
             template = self.env.ref(sms_template).sudo()
-            bodies = template._render_field("body", by_sms.visit_id.ids, compute_lang=True)
+            bodies = {}
+            for lang_template, res_ids in by_sms.visit_id._per_lang(template):
+                bodies.update(lang_template._render_field("body", res_ids))
             self.env["sms.sms"].sudo().create(
                 [
                     {
@@ -457,6 +465,55 @@ class ClinicVisit(models.Model):
                 ]
             )
         return claimed
+
+    def _per_lang(self, template):
+        """``(template in a language, visit ids)`` pairs: the template's
+        ``_classify_per_lang``, without rendering its language expression for
+        every visit when it is simply the patient's language."""
+        if (template.lang or "").strip() != PATIENT_LANG_EXPRESSION:
+            return list(template._classify_per_lang(self.ids).values())
+        groups = {}
+        for visit in self:
+            groups.setdefault(visit.patient_id.lang or False, []).append(visit.id)
+        return [(template.with_context(lang=lang) if lang else template, ids) for lang, ids in groups.items()]
+
+    def _queue_template_emails(self, template):
+        """Queue one email per visit from the mail ``template``: its subject,
+        sender, language and body, to the patient, deleted once sent, as
+        ``mail.template.send_mail_batch`` would. Two differences make it
+        several times cheaper for thousands of reminders: a body that only
+        calls a QWeb view is rendered from the view's cached compilation (a
+        template body is compiled again for every email), and no chatter copy
+        of the body is stored."""
+        template = template.sudo()
+        values_list = []
+        visits = self.sudo().with_prefetch(self.ids)
+        reply_to = visits._notify_get_reply_to()  # one pass for the batch, not one per email
+        for lang_template, res_ids in self._per_lang(template):
+            subjects = lang_template._render_field("subject", res_ids)
+            senders = lang_template._render_field("email_from", res_ids) if template.email_from else {}
+            match = VIEW_CALL_BODY.match(lang_template.body_html or "")
+            if match:
+                bodies = lang_template._render_template_postprocess(
+                    self._name, lang_template._render_template_qweb_view(match.group(1), self._name, res_ids)
+                )
+            else:
+                bodies = lang_template._render_field("body_html", res_ids)
+            for visit in visits.browse(res_ids):
+                values = {
+                    "subject": subjects[visit.id],
+                    "body_html": bodies[visit.id],
+                    "model": self._name,
+                    "res_id": visit.id,
+                    "recipient_ids": [fields.Command.link(visit.patient_id.partner_id.id)],
+                    "auto_delete": template.auto_delete,
+                    "message_type": "email_outgoing",
+                    "reply_to": reply_to.get(visit.id),
+                }
+                if senders.get(visit.id):
+                    values["email_from"] = senders[visit.id]
+                values_list.append(values)
+        return self.env["mail.mail"].sudo().create(values_list)
 
     # ------------------------------------------------------------------
     # The patient's answers from the public link

@@ -43,13 +43,17 @@ class TestVisitReminders(ClinicRetentionCase, MockEmail, SMSCase):
 
     def test_day_before_email_and_sms_sent_once(self):
         visit = self._book(self.anna)
+        bob = self._patient("Bob", mobile="136 0013 8000", email="bob@example.com", care_consent=True, lang="en_US")
+        bob_visit = self._book(bob, VISIT_AT + timedelta(minutes=30))
         mails, sms = self._check("2026-06-10 09:55:00")
         self.assertFalse(mails or sms, "not due yet")
-        mails, sms = self._check("2026-06-10 10:01:00")
-        self.assertEqual(len(mails), 1)
-        self.assertEqual(mails.recipient_ids, self.anna.partner_id)
-        self.assertIn(visit.confirmation_url, mails.body_html)
-        self.assertEqual(len(sms), 1)
+        mails, sms = self._check("2026-06-10 10:31:00")
+        self.assertEqual(len(mails), 2, "rendered and queued in one batch")
+        mail = mails.filtered(lambda m: m.recipient_ids == self.anna.partner_id)
+        self.assertIn(visit.confirmation_url, mail.body_html)
+        self.assertNotIn(bob_visit.confirmation_url, mail.body_html)
+        self.assertEqual(len(sms), 2)
+        sms = sms.filtered(lambda s: s.partner_id == self.anna.partner_id)
         self.assertEqual(sms.number, "+8613800138000")
         self.assertIn(visit.confirmation_url, sms.body)
         self.assertIn("Test Clinic", sms.body)
@@ -58,7 +62,7 @@ class TestVisitReminders(ClinicRetentionCase, MockEmail, SMSCase):
             [("day_before", "email", "sent"), ("day_before", "sms", "sent")],
         )
         # the same run again, a late run, a run of the next hour: nothing twice
-        for when in ("2026-06-10 10:01:00", "2026-06-10 13:30:00", "2026-06-11 09:00:00"):
+        for when in ("2026-06-10 10:31:00", "2026-06-10 13:30:00", "2026-06-11 09:00:00"):
             mails, sms = self._check(when)
             self.assertFalse(mails or sms, when)
         self.assertEqual(len(self._ledger(visit)), 2)
