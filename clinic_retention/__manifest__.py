@@ -29,6 +29,8 @@
         "security/ir.model.access.csv",
         "data/clinic_followup_stage_data.xml",
         "data/ir_cron_data.xml",
+        "data/clinic_complaint_stage_data.xml",
+        "data/clinic_complaint_data.xml",
         "views/clinic_mail_templates.xml",
         "data/mail_template_data.xml",
         "data/sms_template_data.xml",
@@ -43,6 +45,8 @@
         "views/clinic_followup_stage_views.xml",
         "views/clinic_recall_rule_views.xml",
         "views/clinic_recovery_template_views.xml",
+        "views/clinic_complaint_views.xml",
+        "views/clinic_survey_response_views.xml",
         "wizard/clinic_followup_task_reached_views.xml",
         "views/res_config_settings_views.xml",
         "views/clinic_public_templates.xml",
@@ -52,6 +56,7 @@
     "demo": [
         "demo/clinic_demo.xml",
         "demo/clinic_recall_demo.xml",
+        "demo/clinic_complaint_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -1,1 +1,3 @@
 from . import visit_confirmation
+from . import feedback
+from . import complaint_form

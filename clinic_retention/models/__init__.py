@@ -16,3 +16,8 @@ from . import clinic_recall_rule_step
 from . import clinic_recall_override
 from . import clinic_recovery_template
 from . import clinic_recovery_criterion
+from . import clinic_survey_response
+from . import clinic_complaint_stage
+from . import clinic_complaint_category
+from . import clinic_complaint
+from . import clinic_public_submission

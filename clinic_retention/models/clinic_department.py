@@ -34,6 +34,10 @@ class ClinicDepartment(models.Model):
     description = fields.Html()
     service_ids = fields.One2many("clinic.service", "department_id", string="Services")
     visit_count = fields.Integer(compute="_compute_visit_count")
+    satisfaction_avg = fields.Float(
+        string="Satisfaction", compute="_compute_satisfaction", digits=(3, 2), help="Average overall score (1-5)."
+    )
+    satisfaction_count = fields.Integer(string="Responses", compute="_compute_satisfaction")
 
     _sql_constraints = [
         ("code_company_uniq", "unique(code, company_id)", "A department code must be unique per company."),
@@ -45,6 +49,20 @@ class ClinicDepartment(models.Model):
         )
         for department in self:
             department.visit_count = counts.get(department._origin, 0)
+
+    def _compute_satisfaction(self):
+        stats = {
+            department: (count, average)
+            for department, count, average in self.env["clinic.survey.response"]._read_group(
+                [("department_id", "in", self.ids), ("state", "=", "answered"), ("score", ">", 0)],
+                ["department_id"],
+                ["__count", "score:avg"],
+            )
+        }
+        for department in self:
+            count, average = stats.get(department._origin, (0, 0.0))
+            department.satisfaction_count = count
+            department.satisfaction_avg = average or 0.0
 
     def action_open_visits(self):
         self.ensure_one()

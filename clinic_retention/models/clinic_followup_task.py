@@ -429,6 +429,30 @@ class ClinicFollowupTask(models.Model):
             },
         }
 
+    def _record_phone_satisfaction(self, comment=None):
+        """The satisfaction score taken by phone lands with the survey answers,
+        marked as taken by phone (a low one opens a complaint)."""
+        self.ensure_one()
+        Response = self.env["clinic.survey.response"].sudo()
+        visit = self.visit_id or self.booked_visit_id
+        return Response.create(
+            {
+                "patient_id": self.patient_id.id,
+                "visit_id": visit.id,
+                "department_id": self.department_id.id,
+                "doctor_id": visit.doctor_id.id,
+                "company_id": self.company_id.id,
+                "source": "phone",
+                "task_id": self.id,
+                "state": "answered",
+                "score": self.satisfaction_score,
+                "comment": comment or False,
+                "submitted_date": fields.Datetime.now(),
+                "last_update_date": fields.Datetime.now(),
+                "expiry_date": fields.Datetime.now(),
+            }
+        )
+
     def action_reopen(self):
         self._move_to("new", outcome=False, attempt_count=0, reopen_date=False)
         return True

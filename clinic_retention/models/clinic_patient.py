@@ -178,6 +178,7 @@ class ClinicPatient(models.Model):
     followup_task_ids = fields.One2many("clinic.followup.task", "patient_id", string="Follow-ups")
     followup_task_count = fields.Integer(compute="_compute_followup_task_count", string="Open follow-ups")
     recall_override_ids = fields.One2many("clinic.recall.override", "patient_id", string="Recall overrides")
+    complaint_count = fields.Integer(compute="_compute_complaint_count")
 
     # Duplicates
     duplicate_patient_ids = fields.Many2many(
@@ -232,6 +233,13 @@ class ClinicPatient(models.Model):
         )
         for patient in self:
             patient.followup_task_count = counts.get(patient._origin, 0)
+
+    def _compute_complaint_count(self):
+        counts = dict(
+            self.env["clinic.complaint"]._read_group([("patient_id", "in", self.ids)], ["patient_id"], ["__count"])
+        )
+        for patient in self:
+            patient.complaint_count = counts.get(patient._origin, 0)
 
     def _compute_referral_count(self):
         counts = dict(
@@ -502,6 +510,13 @@ class ClinicPatient(models.Model):
         action["context"] = {"default_patient_id": self.id, "search_default_filter_open": 1}
         action["view_mode"] = "list,kanban,form"
         action["views"] = [(False, "list"), (False, "kanban"), (False, "form")]
+        return action
+
+    def action_open_complaints(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("clinic_retention.clinic_complaint_action")
+        action["domain"] = [("patient_id", "=", self.id)]
+        action["context"] = {"default_patient_id": self.id}
         return action
 
     def action_open_duplicates(self):

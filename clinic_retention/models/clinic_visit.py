@@ -130,6 +130,16 @@ class ClinicVisit(models.Model):
     confirmation_date = fields.Datetime(readonly=True, copy=False)
     reminder_ids = fields.One2many("clinic.visit.reminder", "visit_id", string="Messages sent")
 
+    # Satisfaction
+    survey_response_ids = fields.One2many("clinic.survey.response", "visit_id", string="Satisfaction")
+    satisfaction_score = fields.Integer(
+        compute="_compute_satisfaction_score",
+        store=True,
+        aggregator="avg",
+        help="The patient's overall score for this visit (survey, or phone when no survey answer).",
+    )
+    satisfaction_survey_url = fields.Char(compute="_compute_satisfaction_survey_url")
+
     def _auto_init(self):
         result = super()._auto_init()
         # Reminder rules scan "scheduled visits starting between two times".
@@ -181,7 +191,7 @@ class ClinicVisit(models.Model):
             )
             visit.display_name = " · ".join(filter(None, [visit.patient_id.name, what, when]))
 
-    def _compute_access_url(self):
+    def _compute_access_url(self):  # pylint: disable=missing-return
         super()._compute_access_url()
         for visit in self:
             visit.access_url = f"/clinic/visit/{visit.id}"
@@ -193,6 +203,21 @@ class ClinicVisit(models.Model):
                 if visit.id and visit.access_token
                 else False
             )
+
+    @api.depends("survey_response_ids.score", "survey_response_ids.state", "survey_response_ids.source")
+    def _compute_satisfaction_score(self):
+        for visit in self:
+            answered = visit.survey_response_ids.filtered(lambda r: r.state == "answered" and r.score)
+            preferred = answered.filtered(lambda r: r.source == "survey") or answered
+            visit.satisfaction_score = preferred.sorted("last_update_date")[-1:].score if preferred else 0
+
+    def _compute_satisfaction_survey_url(self):
+        surveys = (
+            self.env["clinic.survey.response"].sudo().search([("visit_id", "in", self.ids), ("source", "=", "survey")])
+        )
+        by_visit = {response.visit_id.id: response.survey_url for response in surveys}
+        for visit in self:
+            visit.satisfaction_survey_url = by_visit.get(visit.id, False)
 
     @api.constrains("start", "stop")
     def _check_dates(self):
@@ -514,6 +539,42 @@ class ClinicVisit(models.Model):
                     values["email_from"] = senders[visit.id]
                 values_list.append(values)
         return self.env["mail.mail"].sudo().create(values_list)
+
+    def _send_satisfaction_survey(self, max_age_days=3):
+        """After a visit: thank the patient and ask, by a personal link, how
+        it went. By SMS for patients who prefer it, by email otherwise (and
+        by email when the number cannot get SMS). Once per visit."""
+        oldest = fields.Datetime.now() - timedelta(days=max_age_days)
+        visits = self.sudo().filtered(lambda v: v.state == "done" and v.start >= oldest)
+        Response = self.env["clinic.survey.response"].sudo()
+        have_survey = set(Response.search([("visit_id", "in", visits.ids), ("source", "=", "survey")]).visit_id.ids)
+        # A survey (its link) only for patients we may write to about their care.
+        Response.create(
+            [
+                {"visit_id": visit.id}
+                for visit in visits
+                if visit.id not in have_survey and visit.patient_id.care_consent
+            ]
+        )
+        by_sms = visits.filtered(lambda v: v.patient_id.preferred_channel == "sms")
+        (visits - by_sms)._send_care_message(
+            "satisfaction",
+            "email",
+            email_template="clinic_retention.mail_template_visit_thank_you",
+            states=("done",),
+            upcoming=False,
+            max_age_days=max_age_days,
+        )
+        by_sms._send_care_message(
+            "satisfaction",
+            "sms",
+            sms_template="clinic_retention.sms_template_satisfaction",
+            email_template="clinic_retention.mail_template_visit_thank_you",
+            states=("done",),
+            upcoming=False,
+            max_age_days=max_age_days,
+        )
+        return True
 
     # ------------------------------------------------------------------
     # The patient's answers from the public link

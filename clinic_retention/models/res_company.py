@@ -22,10 +22,43 @@ class ResCompany(models.Model):
         "definition.",
     )
 
+    # Satisfaction and complaints
+    clinic_complaint_threshold = fields.Integer(
+        string="Low score opens a complaint at or below",
+        default=2,
+        help="A satisfaction score (1 to 5) at or below this opens a complaint by itself.",
+    )
+    clinic_survey_edit_days = fields.Integer(
+        string="Patients may change their answer for (days)",
+        default=7,
+    )
+    clinic_sla_low_hours = fields.Integer(string="SLA low (hours)", default=120)
+    clinic_sla_medium_hours = fields.Integer(string="SLA medium (hours)", default=72)
+    clinic_sla_high_hours = fields.Integer(string="SLA high (hours)", default=24)
+    clinic_sla_critical_hours = fields.Integer(string="SLA critical (hours)", default=4)
+    clinic_escalation_hours = fields.Integer(
+        string="Second escalation after (hours)",
+        default=24,
+        help="Hours after the deadline before an open complaint goes to the general manager.",
+    )
+    clinic_complaints_manager_id = fields.Many2one(
+        "res.users", string="Complaints manager", domain="[('share', '=', False)]"
+    )
+    clinic_general_manager_id = fields.Many2one("res.users", string="General manager", domain="[('share', '=', False)]")
+
     _sql_constraints = [
+        (
+            "clinic_complaint_threshold_check",
+            "CHECK(clinic_complaint_threshold BETWEEN 0 AND 5)",
+            "The complaint threshold is a score from 0 (never) to 5.",
+        ),
         (
             "clinic_lifecycle_days_check",
             "CHECK(clinic_new_days > 0 AND clinic_lapse_days > 0 AND clinic_active_days > clinic_lapse_days)",
             "The active window must be longer than the lapse delay, and both positive.",
         ),
     ]
+
+    def _clinic_sla_hours(self, severity):
+        self.ensure_one()
+        return self[f"clinic_sla_{severity or 'medium'}_hours"] or 72

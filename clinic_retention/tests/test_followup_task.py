@@ -107,7 +107,7 @@ class TestFollowupTask(RecallCase):
     def test_reached_wizard_records_outcome_and_scores(self):
         task = self._task(recovery_template_id=self.template.id)
         action = task.action_reached()
-        wizard_form = Form(self.env[action["res_model"]].with_user(self.cs_user).with_context(action["context"]))
+        wizard_form = Form(self.env[action["res_model"]].with_user(self.cs_user).with_context(**action["context"]))
         wizard_form.satisfaction = "4"
         wizard_form.channel = "sms"
         with wizard_form.recovery_line_ids.edit(0) as line:
@@ -142,7 +142,7 @@ class TestFollowupTask(RecallCase):
         action = task.action_book_visit()
         self.assertEqual(action["res_model"], "clinic.visit")
         with freeze_time("2026-07-02 09:00:00"):
-            visit_form = Form(self.env["clinic.visit"].with_user(self.cs_user).with_context(action["context"]))
+            visit_form = Form(self.env["clinic.visit"].with_user(self.cs_user).with_context(**action["context"]))
             visit_form.start = "2026-07-15 10:00:00"
             visit = visit_form.save()
         self.assertEqual(visit.patient_id, self.patient)

@@ -79,3 +79,37 @@ class TestClinicUi(HttpCase):
             ],
         )
         self.assertGreater(task.date_deadline, date.min)
+
+    def test_manager_closes_complaint_from_low_score(self):
+        manager = new_test_user(
+            self.env,
+            login="tour_manager",
+            password="tour_manager_pw",
+            name="Tour Manager",
+            groups="clinic_retention.group_clinic_retention_manager",
+            tz="UTC",
+        )
+        manager.tour_enabled = False
+        self.department.manager_id = manager
+        patient = self.env["clinic.patient"].create({"name": "Tour Unhappy Patient"})
+        response = self.env["clinic.survey.response"].create(
+            {"patient_id": patient.id, "department_id": self.department.id}
+        )
+        response._submit({"score": 1, "comment": "I waited an hour and nobody said why."})
+        complaint = response.complaint_id
+        self.assertEqual(complaint.user_id, manager)
+        self.start_tour(
+            "/odoo/action-clinic_retention.clinic_complaint_action",
+            "clinic_complaint_close",
+            login="tour_manager",
+        )
+        self.assertRecordValues(
+            complaint,
+            [
+                {
+                    "state": "closed",
+                    "root_cause": "The doctor ran an hour late and nobody told the waiting patients.",
+                    "corrective_action": "The front desk now calls waiting patients when a doctor runs late.",
+                }
+            ],
+        )

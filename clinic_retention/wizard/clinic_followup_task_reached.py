@@ -90,6 +90,8 @@ class ClinicFollowupTaskReached(models.TransientModel):
         if self.note:
             summary += "\n" + self.note
         task.message_post(body=summary)
+        if task.satisfaction_score:
+            task._record_phone_satisfaction(self.note)
         return {"type": "ir.actions.act_window_close"}
 
 

@@ -1,0 +1,73 @@
+from odoo import http
+from odoo.http import request
+from odoo.tools import consteq
+
+ASPECTS = (
+    ("waiting_score", "Waiting time"),
+    ("doctor_score", "Doctor"),
+    ("staff_score", "Staff"),
+    ("cleanliness_score", "Cleanliness"),
+)
+
+
+class SatisfactionFeedbackController(http.Controller):
+    """The personal satisfaction survey sent after a visit: no login, the
+    link's token is checked with consteq and only that response is read or
+    written. The patient may change their answer until the link expires."""
+
+    def _response_from_link(self, response_id, token):
+        response = request.env["clinic.survey.response"].sudo().browse(response_id).exists()
+        if not response or not token or not response.access_token or not consteq(response.access_token, token):
+            return None
+        if not response._is_link_usable():
+            return None
+        return response
+
+    def _render_invalid(self):
+        return request.render("clinic_retention.public_link_invalid", {}, status=404)
+
+    def _render_form(self, response, token, values=None, status=200, **extra):
+        lang = response.patient_id.lang
+        if lang and request.env["res.lang"]._lang_get(lang):
+            request.update_context(lang=lang)
+        if values is None:
+            values = {name: response[name] or "" for name in ("score", *dict(ASPECTS))}
+            values["comment"] = response.comment or ""
+        tz = response.patient_id.tz or response.company_id.partner_id.tz or "UTC"
+        return request.render(
+            "clinic_retention.satisfaction_survey_page",
+            {
+                "response": response,
+                "token": token,
+                "values": values,
+                "aspects": ASPECTS,
+                "company": response.company_id,
+                "tz": tz,
+                **extra,
+            },
+            status=status,
+        )
+
+    @http.route("/clinic/feedback/<int:response_id>/<string:token>", type="http", auth="public", methods=["GET"])
+    def feedback_page(self, response_id, token, **kwargs):
+        response = self._response_from_link(response_id, token)
+        if not response:
+            return self._render_invalid()
+        return self._render_form(response, token)
+
+    @http.route(
+        "/clinic/feedback/<int:response_id>/<string:token>",
+        type="http",
+        auth="public",
+        methods=["POST"],
+    )
+    def feedback_submit(self, response_id, token, **post):
+        response = self._response_from_link(response_id, token)
+        if not response:
+            return self._render_invalid()
+        cleaned, error = response._clean_answer(post)
+        if error:
+            typed = {name: post.get(name, "") for name in ("score", *dict(ASPECTS), "comment")}
+            return self._render_form(response, token, values=typed, status=400, error=error)
+        response._submit(cleaned)
+        return self._render_form(response, token, saved=True)
