@@ -1,12 +1,15 @@
 from odoo import http
 from odoo.http import request
 from odoo.tools import consteq
+from odoo.tools.translate import LazyTranslate
+
+_lt = LazyTranslate(__name__)
 
 ASPECTS = (
-    ("waiting_score", "Waiting time"),
-    ("doctor_score", "Doctor"),
-    ("staff_score", "Staff"),
-    ("cleanliness_score", "Cleanliness"),
+    ("waiting_score", _lt("Waiting time")),
+    ("doctor_score", _lt("Doctor")),
+    ("staff_score", _lt("Staff")),
+    ("cleanliness_score", _lt("Cleanliness")),
 )
 
 

@@ -7,6 +7,7 @@ from . import test_patient_phone
 from . import test_public_forms
 from . import test_recall_concurrency
 from . import test_recall_engine
+from . import test_reports
 from . import test_satisfaction
 from . import test_ui
 from . import test_visit_confirmation

@@ -61,6 +61,18 @@ class TestFeedbackPage(PublicFormCase):
         self.assertEqual(self.response.submitted_date, first_answer)
         self.assertIn("Update my answer", self.url_open(self._url()).text)
 
+    def test_page_in_the_patients_language(self):
+        self.env["res.lang"]._activate_lang("ru_RU")
+        self.env["ir.module.module"].search([("name", "=", "clinic_retention")])._update_translations(
+            filter_lang=["ru_RU"], overwrite=True
+        )
+        self.patient.lang = "ru_RU"
+        page = self.url_open(self._url())
+        self.assertIn("Как прошёл ваш визит?", page.text)
+        self.assertIn("Время ожидания", page.text, "the aspects too")
+        self.patient.lang = "en_US"
+        self.assertIn("How was your visit?", self.url_open(self._url()).text)
+
     def test_expired_link_stores_nothing(self):
         self.response.write({"expiry_date": fields.Datetime.now() - timedelta(minutes=1)})
         page = self.url_open(self._url())

@@ -1,4 +1,8 @@
+import base64
+import io
 from datetime import date, timedelta
+
+import openpyxl
 
 from odoo import fields
 from odoo.tests import HttpCase, new_test_user, tagged
@@ -113,3 +117,39 @@ class TestClinicUi(HttpCase):
                 }
             ],
         )
+
+    def test_manager_drills_into_dashboard_and_exports(self):
+        new_test_user(
+            self.env,
+            login="tour_kpi_manager",
+            password="tour_kpi_manager_pw",
+            name="Tour KPI Manager",
+            groups="clinic_retention.group_clinic_retention_manager",
+            tz="UTC",
+        ).tour_enabled = False
+        # lost this month: active when the month began, no longer at its end
+        month_start = fields.Date.context_today(self.env["clinic.visit"]).replace(day=1)
+        visit_day = month_start - timedelta(days=365) + timedelta(days=1)
+        lost = self.env["clinic.patient"].create({"name": "Tour Lost Patient"})
+        start = fields.Datetime.to_datetime(visit_day).replace(hour=12)
+        self.env["clinic.visit"].create(
+            {
+                "patient_id": lost.id,
+                "department_id": self.department.id,
+                "start": start,
+                "stop": start + timedelta(minutes=30),
+                "state": "done",
+                "amount": 250,
+            }
+        )
+        self.start_tour(
+            "/odoo/action-clinic_retention.clinic_retention_dashboard_action",
+            "clinic_dashboard_export",
+            login="tour_kpi_manager",
+        )
+        export = self.env["clinic.retention.export"].search([("create_uid.login", "=", "tour_kpi_manager")])
+        self.assertEqual(len(export), 1)
+        self.assertTrue(export.file)
+        book = openpyxl.load_workbook(io.BytesIO(base64.b64decode(export.file)))
+        names = [row[0] for row in book["Lost patients"].iter_rows(min_row=4, values_only=True)]
+        self.assertIn("Tour Lost Patient", names)

@@ -1,1 +1,3 @@
 from . import clinic_followup_task_reached
+from . import clinic_retention_export
+from . import clinic_retention_dashboard

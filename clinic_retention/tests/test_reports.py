@@ -1,0 +1,322 @@
+import io
+import zipfile
+from datetime import date, datetime
+
+import openpyxl
+
+from odoo.tests import TransactionCase, new_test_user, tagged
+
+Q1 = (date(2026, 1, 1), date(2026, 3, 31))
+
+
+def days(a, b):
+    return (b - a).days
+
+
+@tagged("post_install", "-at_install")
+class TestReports(TransactionCase):
+    """A small clinic built by hand, in its own company (so demo data does
+    not count), whose KPIs are worked out below for Q1 2026 with a 365-day
+    active window (period start 2026-01-01 → window from 2025-01-01; period
+    end 2026-04-01 → window from 2025-04-01)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True, no_reset_password=True))
+        cls.company = cls.env["res.company"].create({"name": "KPI Clinic", "country_id": cls.env.ref("base.cn").id})
+        company_vals = {"company_id": cls.company.id, "company_ids": [(6, 0, cls.company.ids)]}
+        cls.manager = new_test_user(
+            cls.env, login="kpi_manager", groups="clinic_retention.group_clinic_retention_manager", **company_vals
+        )
+        cls.agent = new_test_user(
+            cls.env, login="kpi_agent", groups="clinic_retention.group_clinic_retention_user", **company_vals
+        )
+        cls.doctor = new_test_user(cls.env, login="kpi_doctor", name="Dr. Kpi", groups="base.group_user", **company_vals)
+        Department = cls.env["clinic.department"].with_company(cls.company)
+        cls.dental = Department.create(
+            {"name": "KPI Dental", "company_id": cls.company.id, "member_ids": [(6, 0, cls.agent.ids)],
+             "manager_id": cls.manager.id}
+        )
+        cls.cardio = Department.create(
+            {"name": "KPI Cardio", "company_id": cls.company.id, "manager_id": cls.manager.id}
+        )
+        Patient = cls.env["clinic.patient"].with_company(cls.company)
+
+        def patient(name, mobile):
+            return Patient.create({"name": name, "mobile": mobile, "company_id": cls.company.id})
+
+        cls.p1 = patient("KPI Retained", "13800000001")
+        cls.p2 = patient("KPI Lost", "13800000002")
+        cls.p3 = patient("KPI New", "13800000003")
+        cls.p4 = patient("KPI Reactivated", "13800000004")
+        cls.p5 = patient("KPI Cardio Regular", "13800000005")
+
+        def visit(patient, day, amount, department=None):
+            start = datetime.combine(day, datetime.min.time()).replace(hour=10)
+            return cls.env["clinic.visit"].create(
+                {
+                    "patient_id": patient.id,
+                    "department_id": (department or cls.dental).id,
+                    "company_id": cls.company.id,
+                    "doctor_id": cls.doctor.id,
+                    "start": start,
+                    "stop": start.replace(minute=30),
+                    "state": "done",
+                    "amount": amount,
+                }
+            )
+
+        visit(cls.p1, date(2025, 6, 1), 100)
+        visit(cls.p1, date(2026, 2, 1), 200)
+        visit(cls.p2, date(2025, 2, 15), 300)
+        visit(cls.p3, date(2026, 3, 10), 150)
+        visit(cls.p4, date(2024, 1, 10), 80)
+        visit(cls.p4, date(2026, 1, 20), 120)
+        visit(cls.p5, date(2025, 12, 1), 500, cls.cardio)
+        visit(cls.p5, date(2026, 3, 1), 500, cls.cardio)
+        cls.env["clinic.visit"].search([("patient_id", "in", (cls.p1 | cls.p2 | cls.p3 | cls.p4 | cls.p5).ids),
+                                        ("state", "=", "scheduled")]).unlink()
+
+        # Satisfaction: dental 5, 4, 2 (doctor Kpi); cardiology 1
+        Response = cls.env["clinic.survey.response"]
+        for patient_, department, score in (
+            (cls.p1, cls.dental, 5), (cls.p3, cls.dental, 4), (cls.p4, cls.dental, 2), (cls.p5, cls.cardio, 1)
+        ):
+            Response.create(
+                {
+                    "patient_id": patient_.id,
+                    "department_id": department.id,
+                    "doctor_id": cls.doctor.id,
+                    "company_id": cls.company.id,
+                    "state": "answered",
+                    "score": score,
+                    "submitted_date": datetime(2026, 2, 10, 9),
+                }
+            )
+
+        # Follow-ups closed in Q1 (post-visit calls): phone reached / booked / refused, sms not reached
+        done = cls.env.ref("clinic_retention.followup_stage_done")
+        unreachable = cls.env.ref("clinic_retention.followup_stage_unreachable")
+        Task = cls.env["clinic.followup.task"]
+        for patient_, channel, outcome, attempts, hours, stage in (
+            (cls.p1, "phone", "reached", 1, 2, done),
+            (cls.p3, "phone", "visit_booked", 2, 4, done),
+            (cls.p4, "phone", "refused", 1, 6, done),
+            (cls.p2, "sms", "not_reached", 3, 0, unreachable),
+        ):
+            task = Task.create(
+                {
+                    "name": "KPI call",
+                    "patient_id": patient_.id,
+                    "department_id": cls.dental.id,
+                    "company_id": cls.company.id,
+                    "reason": "post_visit",
+                    "channel": channel,
+                    "user_id": cls.agent.id,
+                }
+            )
+            task.write(
+                {
+                    "stage_id": stage.id,
+                    "outcome": outcome,
+                    "attempt_count": attempts,
+                    "open_date": datetime(2026, 2, 2, 8),
+                    "first_contact_date": datetime(2026, 2, 2, 8 + hours),
+                    "last_attempt_date": datetime(2026, 2, 3, 9),
+                    "closed_date": datetime(2026, 2, 3, 9),
+                }
+            )
+        # a manual call in cardiology (only managers see it in the reports)
+        Task.create(
+            {
+                "name": "KPI cardio call",
+                "patient_id": cls.p5.id,
+                "department_id": cls.cardio.id,
+                "company_id": cls.company.id,
+                "reason": "manual",
+            }
+        ).write({"stage_id": done.id, "outcome": "reached", "closed_date": datetime(2026, 2, 3, 9)})
+        # Recalls due in January: P1 reached and came back, P2 not reached and complained
+        for patient_, outcome, stage in ((cls.p1, "reached", done), (cls.p2, "not_reached", unreachable)):
+            task = Task.create(
+                {
+                    "name": "KPI recall",
+                    "patient_id": patient_.id,
+                    "department_id": cls.dental.id,
+                    "company_id": cls.company.id,
+                    "reason": "recall",
+                    "channel": "phone",
+                }
+            )
+            task.write(
+                {
+                    "stage_id": stage.id,
+                    "outcome": outcome,
+                    "due_date": date(2026, 1, 15),
+                    "open_date": datetime(2026, 1, 1, 8),
+                    "closed_date": datetime(2026, 1, 5, 9),
+                }
+            )
+        complaint = cls.env["clinic.complaint"].create(
+            {
+                "name": "KPI complaint",
+                "description": "Nobody called me",
+                "patient_id": cls.p2.id,
+                "department_id": cls.dental.id,
+                "company_id": cls.company.id,
+            }
+        )
+        complaint.write({"received_date": datetime(2026, 2, 10, 9)})
+        cls.env.flush_all()
+
+    def _kpis(self, user, **kwargs):
+        return self.env["clinic.retention.kpi"].with_user(user).with_company(self.company)._compute(*Q1, **kwargs)
+
+    def test_retention_kpis_for_the_clinic(self):
+        [line] = self._kpis(self.manager)
+        # S: P1, P2, P5 active on 2026-01-01; N: P3; E: P1, P3, P4, P5 on 2026-04-01; lost: P2
+        self.assertEqual(
+            (line["patients_start"], line["patients_new"], line["patients_end"], line["patients_lost"]), (3, 1, 4, 1)
+        )
+        self.assertAlmostEqual(line["prr"], (4 - 1) / 3)
+        self.assertAlmostEqual(line["churn"], 1 / 3)
+        self.assertEqual(float(line["lost_revenue"]), 300.0, "P2 billed 300 in 2025")
+        self.assertEqual(float(line["revenue"]), 200 + 150 + 120 + 500)
+        # value: what E billed since 2025-04-01 (P1 100 + 200, P3 150, P4 120, P5 1000) / 4
+        self.assertAlmostEqual(line["avg_value"], 1570 / 4)
+        lifespan_days = (
+            days(date(2025, 6, 1), date(2026, 2, 1)) + 0 + days(date(2024, 1, 10), date(2026, 1, 20)) + 90
+        ) / 4
+        self.assertAlmostEqual(line["lifetime_value"], 1570 / 4 * lifespan_days / 365.25, places=4)
+        gaps = [days(date(2025, 6, 1), date(2026, 2, 1)), days(date(2024, 1, 10), date(2026, 1, 20)), 90]
+        self.assertAlmostEqual(float(line["avg_days_between_visits"]), sum(gaps) / 3, places=4)
+
+    def test_agent_sees_only_their_departments(self):
+        [line] = self._kpis(self.agent)
+        self.assertEqual(line["department"], self.dental)
+        # dental only: S = P1, P2; N = P3; E = P1, P3, P4
+        self.assertEqual((line["patients_start"], line["patients_new"], line["patients_end"]), (2, 1, 3))
+        self.assertAlmostEqual(line["prr"], (3 - 1) / 2)
+        self.assertAlmostEqual(line["churn"], 1 / 2)
+        for model in ("clinic.satisfaction.report", "clinic.followup.report", "clinic.retention.report"):
+            rows = self.env[model].with_user(self.agent).search([("company_id", "=", self.company.id)])
+            self.assertTrue(rows, model)
+            self.assertEqual(rows.department_id, self.dental, model)
+            all_rows = self.env[model].with_user(self.manager).search([("company_id", "=", self.company.id)])
+            self.assertGreater(len(all_rows), len(rows), model)
+        other = self.env["clinic.retention.kpi"].with_user(self.agent)._compute(*Q1, company=self.env.ref("base.main_company"))
+        self.assertEqual(other, [], "nothing of a company the agent does not work in")
+
+    def test_satisfaction_report(self):
+        Report = self.env["clinic.satisfaction.report"].with_user(self.manager)
+        groups = Report._read_group(
+            [("company_id", "=", self.company.id)],
+            ["department_id"],
+            ["response_count:sum", "score:avg", "satisfied_pct:avg", "dissatisfied_pct:avg"],
+        )
+        by_department = {dept: values for dept, *values in groups}
+        count, avg, satisfied, dissatisfied = by_department[self.dental]
+        self.assertEqual(count, 3)
+        self.assertAlmostEqual(avg, (5 + 4 + 2) / 3)
+        self.assertAlmostEqual(satisfied, 100 * 2 / 3)
+        self.assertAlmostEqual(dissatisfied, 100 / 3)
+        self.assertEqual(by_department[self.cardio][:2], [1, 1.0])
+        [(doctor, avg)] = Report._read_group([("company_id", "=", self.company.id)], ["doctor_id"], ["score:avg"])
+        self.assertEqual((doctor, avg), (self.doctor, 3.0))
+
+    def test_followup_success_report(self):
+        Report = self.env["clinic.followup.report"].with_user(self.manager)
+        domain = [("company_id", "=", self.company.id), ("reason", "=", "post_visit")]
+        groups = dict(
+            (channel, values)
+            for channel, *values in Report._read_group(
+                domain,
+                ["channel"],
+                ["task_count:sum", "reached_pct:avg", "success_pct:avg", "attempt_count:avg", "hours_to_first_contact:avg"],
+            )
+        )
+        count, reached, success, attempts, hours = groups["phone"]
+        self.assertEqual(count, 3)
+        self.assertAlmostEqual(reached, 100.0, msg="reached, booked and refused all spoke to us")
+        self.assertAlmostEqual(success, 100 * 2 / 3, msg="success: reached or booked")
+        self.assertAlmostEqual(attempts, 4 / 3)
+        self.assertAlmostEqual(hours, (2 + 4 + 6) / 3)
+        self.assertEqual(groups["sms"][:3], [1, 0.0, 0.0])
+        [(total_success,)] = Report._read_group(domain, [], ["success_pct:avg"])
+        self.assertAlmostEqual(total_success, 50.0)
+        [(weekday, hour)] = {(r.contact_weekday, r.contact_hour) for r in Report.search(domain)}
+        self.assertEqual((weekday, hour), ("2", 9), "Tuesday 09:00 (the company has no time zone: UTC)")
+
+    def test_followed_vs_not_followed(self):
+        groups = self.env["clinic.followed.report"].with_user(self.manager)._read_group(
+            [("company_id", "=", self.company.id)], ["followed"], ["patient_count:sum", "revisit_pct:avg", "complaint_pct:avg"]
+        )
+        self.assertEqual(
+            sorted(groups), [("followed", 1, 100.0, 0.0), ("not_followed", 1, 0.0, 100.0)]
+        )
+
+    def test_monthly_retention_report(self):
+        Report = self.env["clinic.retention.report"].with_user(self.manager)
+        march = Report.search([("department_id", "=", self.dental.id), ("date", "=", date(2026, 3, 1))])
+        # on 2026-03-01 P1 and P4 are active (P2's last visit is older than 365 days); P3 new; E = P1, P3, P4
+        self.assertRecordValues(
+            march,
+            [{"patients_start": 2, "patients_new": 1, "patients_end": 3, "patients_lost": 0, "prr": 100.0}],
+        )
+        february = Report.search([("department_id", "=", self.dental.id), ("date", "=", date(2026, 2, 1))])
+        self.assertEqual((february.patients_lost, february.churn), (1, 100 / 3), "P2 lapses in February")
+        again = Report.search([("department_id", "=", self.dental.id), ("date", "=", date(2026, 3, 1))])
+        self.assertEqual(again.id, march.id, "stable ids")
+
+    def test_dashboard_drills_into_the_lists(self):
+        dashboard = self.env["clinic.retention.dashboard"].with_user(self.manager).with_company(self.company).create({})
+        lost = dashboard.with_context(kpi="patients_lost", which="current")._patient_ids("patients_lost", "current")
+        self.assertIsInstance(lost, list)
+        Kpi = self.env["clinic.retention.kpi"].with_user(self.manager).with_company(self.company)
+        self.env.cr.execute(Kpi._lost_patients_sql(*Q1, Kpi._allowed_departments(), self.company))
+        self.assertEqual([row[0] for row in self.env.cr.fetchall()], self.p2.ids)
+        action = dashboard.with_context(kpi="overdue_tasks").action_drill()
+        self.assertEqual(action["res_model"], "clinic.followup.task")
+
+    def test_excel_export(self):
+        wizard = (
+            self.env["clinic.retention.export"]
+            .with_user(self.manager)
+            .with_company(self.company)
+            .create({"date_from": Q1[0], "date_to": Q1[1]})
+        )
+        wizard.action_export()
+        self.assertTrue(wizard.filename.endswith(".xlsx"))
+        import base64
+
+        content = base64.b64decode(wizard.file)
+        book = openpyxl.load_workbook(io.BytesIO(content))
+        self.assertEqual(
+            book.sheetnames,
+            ["KPIs", "Satisfaction", "Follow-up success", "Followed vs not", "PRR trend", "Lost patients",
+             "Overdue tasks", "Open complaints"],
+        )
+        kpis = book["KPIs"]
+        self.assertEqual(kpis.freeze_panes, "A4")
+        header = [cell.value for cell in kpis[3]]
+        rows = {row[0]: dict(zip(header, row, strict=True)) for row in kpis.iter_rows(min_row=4, values_only=True)}
+        clinic = rows["All departments"]
+        self.assertEqual(
+            (clinic["Active at start (S)"], clinic["New (N)"], clinic["Active at end (E)"], clinic["Lost patients"]),
+            (3, 1, 4, 1),
+        )
+        self.assertAlmostEqual(clinic["PRR"], 1.0)
+        self.assertAlmostEqual(clinic["Churn"], 1 / 3)
+        self.assertEqual(kpis["E4"].number_format, "0.0%")
+        self.assertEqual(rows["KPI Dental"]["Active at start (S)"], 2)
+        satisfaction = {row[0]: row for row in book["Satisfaction"].iter_rows(min_row=4, max_row=5, values_only=True)}
+        self.assertEqual(satisfaction["KPI Dental"][1], 3)
+        self.assertAlmostEqual(satisfaction["KPI Dental"][2], 11 / 3)
+        lost = list(book["Lost patients"].iter_rows(min_row=4, values_only=True))
+        self.assertEqual(lost[0][:2], ("KPI Lost", "+8613800000002"))
+        self.assertEqual(lost[0][3].date(), date(2025, 2, 15))
+        self.assertEqual(book["Lost patients"].auto_filter.ref[:2], "A3")
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            charts = [name for name in archive.namelist() if name.startswith("xl/charts/chart")]
+        self.assertEqual(len(charts), 3, "satisfaction by department, success by channel, PRR trend")

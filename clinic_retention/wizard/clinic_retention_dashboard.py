@@ -1,0 +1,213 @@
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
+
+PERIODS = [("month", "Month"), ("quarter", "Quarter"), ("year", "Year")]
+# (key, what the drill-down opens)
+PATIENT_KPIS = ("patients_start", "patients_new", "patients_end", "patients_lost")
+
+
+class ClinicRetentionDashboard(models.TransientModel):
+    """The manager's dashboard: this period's KPIs next to the previous
+    period's, each number a button to the list behind it."""
+
+    _name = "clinic.retention.dashboard"
+    _description = "Retention Dashboard"
+
+    period = fields.Selection(PERIODS, required=True, default="month")
+    department_ids = fields.Many2many("clinic.department", string="Departments", help="Empty: all you may see.")
+    currency_id = fields.Many2one("res.currency", default=lambda self: self.env.company.currency_id)
+    current_label = fields.Char(compute="_compute_kpis")
+    previous_label = fields.Char(compute="_compute_kpis")
+
+    current_patients_start = fields.Integer(compute="_compute_kpis")
+    current_patients_new = fields.Integer(compute="_compute_kpis")
+    current_patients_end = fields.Integer(compute="_compute_kpis")
+    current_patients_lost = fields.Integer(compute="_compute_kpis")
+    current_prr = fields.Float(compute="_compute_kpis", digits=(5, 1))
+    current_churn = fields.Float(compute="_compute_kpis", digits=(5, 1))
+    current_lost_revenue = fields.Monetary(compute="_compute_kpis")
+    current_revenue = fields.Monetary(compute="_compute_kpis")
+    current_avg_value = fields.Monetary(compute="_compute_kpis")
+    current_lifetime_value = fields.Monetary(compute="_compute_kpis")
+    current_gap_days = fields.Float(compute="_compute_kpis", digits=(6, 1))
+    current_satisfaction = fields.Float(compute="_compute_kpis", digits=(3, 2))
+    current_success = fields.Float(compute="_compute_kpis", digits=(5, 1))
+
+    previous_patients_start = fields.Integer(compute="_compute_kpis")
+    previous_patients_new = fields.Integer(compute="_compute_kpis")
+    previous_patients_end = fields.Integer(compute="_compute_kpis")
+    previous_patients_lost = fields.Integer(compute="_compute_kpis")
+    previous_prr = fields.Float(compute="_compute_kpis", digits=(5, 1))
+    previous_churn = fields.Float(compute="_compute_kpis", digits=(5, 1))
+    previous_lost_revenue = fields.Monetary(compute="_compute_kpis")
+    previous_revenue = fields.Monetary(compute="_compute_kpis")
+    previous_avg_value = fields.Monetary(compute="_compute_kpis")
+    previous_lifetime_value = fields.Monetary(compute="_compute_kpis")
+    previous_gap_days = fields.Float(compute="_compute_kpis", digits=(6, 1))
+    previous_satisfaction = fields.Float(compute="_compute_kpis", digits=(3, 2))
+    previous_success = fields.Float(compute="_compute_kpis", digits=(5, 1))
+
+    open_complaint_count = fields.Integer(compute="_compute_now")
+    overdue_complaint_count = fields.Integer(compute="_compute_now")
+    overdue_task_count = fields.Integer(compute="_compute_now")
+
+    def _bounds(self, which):
+        current, previous = self.env["clinic.retention.kpi"]._periods(
+            self.period or "month", fields.Date.context_today(self)
+        )
+        return current if which == "current" else previous
+
+    def _departments(self):
+        return self.env["clinic.retention.kpi"]._allowed_departments(self.department_ids.ids)
+
+    @api.depends("period", "department_ids")
+    def _compute_kpis(self):
+        Kpi = self.env["clinic.retention.kpi"]
+        for dashboard in self:
+            departments = dashboard._departments()
+            for which in ("current", "previous"):
+                date_from, date_to = dashboard._bounds(which)
+                lines = Kpi._compute(date_from, date_to, department_ids=dashboard.department_ids.ids or None)
+                line = lines[0] if len(lines) == 1 else self.env["clinic.retention.xlsx"]._sum_lines(lines)
+                period_domain = [
+                    ("department_id", "in", departments.ids),
+                    ("date", ">=", fields.Datetime.to_datetime(date_from)),
+                    ("date", "<", fields.Datetime.to_datetime(date_to + relativedelta(days=1))),
+                ]
+                [(satisfaction,)] = self.env["clinic.satisfaction.report"]._read_group(period_domain, [], ["score:avg"])
+                success_domain = [
+                    ("department_id", "in", departments.ids),
+                    ("closed_date", ">=", fields.Datetime.to_datetime(date_from)),
+                    ("closed_date", "<", fields.Datetime.to_datetime(date_to + relativedelta(days=1))),
+                ]
+                [(success,)] = self.env["clinic.followup.report"]._read_group(success_domain, [], ["success_pct:avg"])
+                dashboard.update(
+                    {
+                        f"{which}_label": f"{date_from.isoformat()} — {date_to.isoformat()}",
+                        f"{which}_patients_start": line["patients_start"],
+                        f"{which}_patients_new": line["patients_new"],
+                        f"{which}_patients_end": line["patients_end"],
+                        f"{which}_patients_lost": line["patients_lost"],
+                        f"{which}_prr": 100 * line["prr"],
+                        f"{which}_churn": 100 * line["churn"],
+                        f"{which}_lost_revenue": line.get("lost_revenue", 0.0),
+                        f"{which}_revenue": line.get("revenue", 0.0),
+                        f"{which}_avg_value": line["avg_value"],
+                        f"{which}_lifetime_value": line["lifetime_value"],
+                        f"{which}_gap_days": line.get("avg_days_between_visits", 0.0),
+                        f"{which}_satisfaction": satisfaction or 0.0,
+                        f"{which}_success": success or 0.0,
+                    }
+                )
+
+    @api.depends("department_ids")
+    def _compute_now(self):
+        for dashboard in self:
+            departments = dashboard._departments()
+            Complaint = self.env["clinic.complaint"]
+            dashboard.open_complaint_count = Complaint.search_count(
+                [("is_open", "=", True), ("department_id", "in", departments.ids)]
+            )
+            dashboard.overdue_complaint_count = Complaint.search_count(
+                [("is_overdue", "=", True), ("department_id", "in", departments.ids)]
+            )
+            dashboard.overdue_task_count = self.env["clinic.followup.task"].search_count(
+                [("is_overdue", "=", True), ("department_id", "in", departments.ids)]
+            )
+
+    # ------------------------------------------------------------------
+    # Drill-down: the list behind each number
+    # ------------------------------------------------------------------
+
+    def _patient_ids(self, kpi, which):
+        """Ids of the patients behind S, N, E or lost for the period."""
+        date_from, date_to = self._bounds(which)
+        Kpi = self.env["clinic.retention.kpi"]
+        departments = self._departments()
+        company = self.env.company
+        if kpi == "patients_lost":
+            self.env.cr.execute(Kpi._lost_patients_sql(date_from, date_to, departments, company))
+            return [row[0] for row in self.env.cr.fetchall()]
+        start, end = Kpi._bounds(date_from, date_to)
+        active = relativedelta(days=company.clinic_active_days or 365)
+        Visit = self.env["clinic.visit"]
+        base = [("state", "=", "done"), ("department_id", "in", departments.ids), ("company_id", "=", company.id)]
+        if kpi == "patients_start":
+            domain = [*base, ("start", ">", start - active), ("start", "<", start)]
+        elif kpi == "patients_end":
+            domain = [*base, ("start", ">", end - active), ("start", "<", end)]
+        else:  # new: first done visit in the period
+            in_period = Visit._read_group(
+                [*base, ("start", ">=", start), ("start", "<", end)], ["patient_id"], []
+            )
+            candidates = [patient.id for (patient,) in in_period]
+            before = Visit._read_group([*base, ("patient_id", "in", candidates), ("start", "<", start)], ["patient_id"], [])
+            return sorted(set(candidates) - {patient.id for (patient,) in before})
+        return sorted({patient.id for (patient,) in Visit._read_group(domain, ["patient_id"], [])})
+
+    def action_drill(self):
+        self.ensure_one()
+        kpi = self.env.context.get("kpi")
+        which = self.env.context.get("which", "current")
+        date_from, date_to = self._bounds(which)
+        start = fields.Datetime.to_datetime(date_from)
+        end = fields.Datetime.to_datetime(date_to + relativedelta(days=1))
+        departments = self._departments()
+        if kpi in PATIENT_KPIS:
+            action = self.env["ir.actions.act_window"]._for_xml_id("clinic_retention.clinic_patient_action")
+            action["domain"] = [("id", "in", self._patient_ids(kpi, which))]
+            action["context"] = {}
+        elif kpi == "satisfaction":
+            action = self.env["ir.actions.act_window"]._for_xml_id("clinic_retention.clinic_satisfaction_report_action")
+            action["domain"] = [("department_id", "in", departments.ids), ("date", ">=", start), ("date", "<", end)]
+        elif kpi == "success":
+            action = self.env["ir.actions.act_window"]._for_xml_id("clinic_retention.clinic_followup_report_action")
+            action["domain"] = [
+                ("department_id", "in", departments.ids),
+                ("closed_date", ">=", start),
+                ("closed_date", "<", end),
+            ]
+        elif kpi == "revenue":
+            action = self.env["ir.actions.act_window"]._for_xml_id("clinic_retention.clinic_visit_action")
+            action["domain"] = [
+                ("state", "=", "done"),
+                ("department_id", "in", departments.ids),
+                ("start", ">=", start),
+                ("start", "<", end),
+            ]
+            action["context"] = {}
+        elif kpi in ("open_complaints", "overdue_complaints"):
+            action = self.env["ir.actions.act_window"]._for_xml_id("clinic_retention.clinic_complaint_action")
+            field = "is_open" if kpi == "open_complaints" else "is_overdue"
+            action["domain"] = [(field, "=", True), ("department_id", "in", departments.ids)]
+            action["context"] = {}
+            action["view_mode"] = "list,kanban,form"
+            action["views"] = [(False, "list"), (False, "kanban"), (False, "form")]
+        else:  # overdue tasks
+            action = self.env["ir.actions.act_window"]._for_xml_id("clinic_retention.clinic_followup_task_action")
+            action["domain"] = [("is_overdue", "=", True), ("department_id", "in", departments.ids)]
+            action["context"] = {}
+            action["view_mode"] = "list,kanban,form"
+            action["views"] = [(False, "list"), (False, "kanban"), (False, "form")]
+        if kpi in PATIENT_KPIS or kpi == "revenue":
+            action["view_mode"] = "list,form"
+            action["views"] = [(False, "list"), (False, "form")]
+        period = f"{date_from} — {date_to}"
+        action["display_name"] = self.env._("%(what)s (%(period)s)", what=action["name"], period=period)
+        return action
+
+    def action_export(self):
+        self.ensure_one()
+        date_from, date_to = self._bounds("current")
+        wizard = self.env["clinic.retention.export"].create(
+            {"date_from": date_from, "date_to": date_to, "department_ids": [fields.Command.set(self.department_ids.ids)]}
+        )
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "clinic.retention.export",
+            "res_id": wizard.id,
+            "view_mode": "form",
+            "target": "new",
+            "name": self.env._("Excel export"),
+        }
