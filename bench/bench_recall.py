@@ -113,9 +113,10 @@ def generate(env, patients, visits_per_patient):
     cr.execute(
         """
         INSERT INTO clinic_visit (patient_id, department_id, service_id, company_id, state, start, stop,
-                                  amount, create_date, write_date, create_uid, write_uid)
+                                  amount, access_token, confirmation_state,
+                                  create_date, write_date, create_uid, write_uid)
         SELECT p.id, %(department)s, %(service)s, %(company)s, 'done', v.start, v.start + interval '30 minutes',
-               60, now(), now(), 1, 1
+               60, md5(random()::text || p.id || v.start), 'unconfirmed', now(), now(), 1, 1
           FROM clinic_patient p
           JOIN res_partner rp ON rp.id = p.partner_id AND rp.name LIKE 'Bench patient %%'
          CROSS JOIN LATERAL (

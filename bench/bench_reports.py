@@ -164,8 +164,13 @@ def phase_groups(registry):
             lambda: Success._read_group(
                 [],
                 ["department_id", "channel"],
-                ["task_count:sum", "reached_pct:avg", "success_pct:avg", "attempt_count:avg",
-                 "hours_to_first_contact:avg"],
+                [
+                    "task_count:sum",
+                    "reached_pct:avg",
+                    "success_pct:avg",
+                    "attempt_count:avg",
+                    "hours_to_first_contact:avg",
+                ],
             ),
         )
         sql_suc = best_of(3, lambda: (env.cr.execute(SQL_SUCCESS), env.cr.fetchall())[1])
@@ -279,11 +284,15 @@ def main():
     print(f"    ours /10   {fmt(ours_small)}")
     print(f"    stock      {fmt(stock)}")
     print("\nSummary")
-    print(f"read_group/SQL: satisfaction {ratio(groups['satisfaction_orm'], groups['satisfaction_sql'])}x, "
-          f"success {ratio(groups['success_orm'], groups['success_sql'])}x (goal: within 2x)")
-    print(f"export: stock/ours = {ratio(stock['seconds'], ours['seconds'])}x faster (goal: 3x); memory "
-          f"+{ours['peak_mb']:.0f} MB for {rows} rows vs +{ours_small['peak_mb']:.0f} MB for {rows // 10} "
-          f"(flat), stock +{stock['peak_mb']:.0f} MB")
+    print(
+        f"read_group/SQL: satisfaction {ratio(groups['satisfaction_orm'], groups['satisfaction_sql'])}x, "
+        f"success {ratio(groups['success_orm'], groups['success_sql'])}x (goal: within 2x)"
+    )
+    print(
+        f"export: stock/ours = {ratio(stock['seconds'], ours['seconds'])}x faster (goal: 3x); memory "
+        f"+{ours['peak_mb']:.0f} MB for {rows} rows vs +{ours_small['peak_mb']:.0f} MB for {rows // 10} "
+        f"(flat), stock +{stock['peak_mb']:.0f} MB"
+    )
 
 
 if __name__ == "__main__":

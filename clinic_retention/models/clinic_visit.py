@@ -2,7 +2,7 @@ import re
 import uuid
 from datetime import datetime, time, timedelta
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import create_index
 
@@ -12,6 +12,9 @@ from .clinic_followup_task import BOOKING_REASONS
 # The language expression of our templates: read it, don't render it per message.
 PATIENT_LANG_EXPRESSION = "{{ object.patient_id.lang }}"
 # A mail template body that only calls a QWeb view (see views/clinic_mail_templates.xml).
+# "{{ expression }}" in inline templates, and what an expression reads of the record.
+INLINE_EXPRESSION = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
+OBJECT_USAGE = re.compile(r"\bobject\b[\w.]*")
 VIEW_CALL_BODY = re.compile(r'^\s*(?:<div>\s*)?<t\s+t-call="([\w.]+)"\s*/>\s*(?:</div>\s*)?$')
 
 CONFIRMATION_STATES = [
@@ -475,9 +478,10 @@ class ClinicVisit(models.Model):
             by_email._queue_template_emails(self.env.ref(email_template))
         if by_sms:
             template = self.env.ref(sms_template).sudo()
-            bodies = {}
+            bodies, cache = {}, {}
             for lang_template, res_ids in by_sms.visit_id._per_lang(template):
-                bodies.update(lang_template._render_field("body", res_ids))
+                render_context = self._batch_render_context(lang_template.env, cache)
+                bodies.update(lang_template._render_field("body", res_ids, add_context=render_context))
             self.env["sms.sms"].sudo().create(
                 [
                     {
@@ -490,6 +494,42 @@ class ClinicVisit(models.Model):
                 ]
             )
         return claimed
+
+    @api.model
+    def _batch_render_context(self, env, cache):
+        """Extra rendering context for a batch of messages in ``env``'s
+        language: the templates' ``format_datetime``, memoized in ``cache``
+        (thousands of reminders share a few hundred distinct times, and
+        babel formatting is the costly part of rendering them)."""
+
+        def format_datetime_cached(dt, tz=False, dt_format=False, lang_code=False):
+            key = (dt, tz, dt_format, lang_code, env.lang)
+            if key not in cache:
+                cache[key] = tools.format_datetime(env, dt, tz, dt_format, lang_code)
+            return cache[key]
+
+        return {"format_datetime": format_datetime_cached}
+
+    def _render_per_company(self, template, field, res_ids, add_context=None):
+        """``template._render_field(field, res_ids)``, rendered once per
+        company when the field's expressions only read the visit's company
+        (or the user): a subject like "Reminder of your visit to
+        {{ object.company_id.name }}" is the same for every visit of a clinic."""
+        source = template[field] or ""
+        expressions = INLINE_EXPRESSION.findall(source)
+        if not all(
+            all(usage.startswith("object.company_id.") for usage in OBJECT_USAGE.findall(expression))
+            for expression in expressions
+        ):
+            return template._render_field(field, res_ids, add_context=add_context)
+        by_company = {}
+        for visit in self.browse(res_ids):
+            by_company.setdefault(visit.company_id.id, []).append(visit.id)
+        rendered = {}
+        for ids in by_company.values():
+            value = template._render_field(field, ids[:1], add_context=add_context)[ids[0]]
+            rendered.update(dict.fromkeys(ids, value))
+        return rendered
 
     def _per_lang(self, template):
         """``(template in a language, visit ids)`` pairs: the template's
@@ -514,16 +554,25 @@ class ClinicVisit(models.Model):
         values_list = []
         visits = self.sudo().with_prefetch(self.ids)
         reply_to = visits._notify_get_reply_to()  # one pass for the batch, not one per email
+        cache = {}
         for lang_template, res_ids in self._per_lang(template):
-            subjects = lang_template._render_field("subject", res_ids)
-            senders = lang_template._render_field("email_from", res_ids) if template.email_from else {}
+            render_context = self._batch_render_context(lang_template.env, cache)
+            subjects = visits._render_per_company(lang_template, "subject", res_ids, render_context)
+            senders = (
+                visits._render_per_company(lang_template, "email_from", res_ids, render_context)
+                if template.email_from
+                else {}
+            )
             match = VIEW_CALL_BODY.match(lang_template.body_html or "")
             if match:
                 bodies = lang_template._render_template_postprocess(
-                    self._name, lang_template._render_template_qweb_view(match.group(1), self._name, res_ids)
+                    self._name,
+                    lang_template._render_template_qweb_view(
+                        match.group(1), self._name, res_ids, add_context=render_context
+                    ),
                 )
             else:
-                bodies = lang_template._render_field("body_html", res_ids)
+                bodies = lang_template._render_field("body_html", res_ids, add_context=render_context)
             for visit in visits.browse(res_ids):
                 values = {
                     "subject": subjects[visit.id],

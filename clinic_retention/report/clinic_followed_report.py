@@ -34,8 +34,16 @@ class ClinicFollowedReport(models.Model):
     complaint_pct = fields.Float(string="% complained", readonly=True, aggregator="avg", digits=(5, 1))
 
     _depends = {
-        "clinic.followup.task": ["patient_id", "department_id", "company_id", "rule_id", "reason", "due_date",
-                                 "outcome", "open_date"],
+        "clinic.followup.task": [
+            "patient_id",
+            "department_id",
+            "company_id",
+            "rule_id",
+            "reason",
+            "due_date",
+            "outcome",
+            "open_date",
+        ],
         "clinic.visit": ["patient_id", "department_id", "state", "start"],
         "clinic.complaint": ["patient_id", "received_date"],
     }

@@ -30,9 +30,7 @@ class ClinicRetentionReport(models.Model):
     lost_revenue = fields.Monetary(string="Revenue of lost patients (12 months)", readonly=True)
     avg_value = fields.Monetary(string="Average patient value", readonly=True, aggregator="avg")
     lifetime_value = fields.Monetary(string="Lifetime value", readonly=True, aggregator="avg")
-    avg_days_between_visits = fields.Float(
-        string="Days between visits", readonly=True, aggregator="avg", digits=(6, 1)
-    )
+    avg_days_between_visits = fields.Float(string="Days between visits", readonly=True, aggregator="avg", digits=(6, 1))
 
     _depends = {
         "clinic.visit": ["patient_id", "department_id", "company_id", "state", "start", "amount"],

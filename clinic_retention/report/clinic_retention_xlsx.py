@@ -1,5 +1,4 @@
 import tempfile
-from datetime import date
 
 import xlsxwriter
 from dateutil.relativedelta import relativedelta
@@ -97,9 +96,8 @@ class ClinicRetentionXlsx(models.AbstractModel):
             else:
                 writers.append((col, sheet._write_number, styles[style]))
         sheet.freeze_panes(first_row + 1, 0)
-        count = 0
         row_index = first_row
-        for count, row in enumerate(rows, start=1):
+        for row in rows:
             row_index += 1
             for (col, write, style), value in zip(writers, row, strict=True):
                 if value is None or value is False or value == "":
@@ -111,6 +109,7 @@ class ClinicRetentionXlsx(models.AbstractModel):
                     sheet._write_number(row_index, col, value, style)
                 else:
                     write(row_index, col, value, style)
+        count = row_index - first_row
         sheet.autofilter(first_row, 0, first_row + max(count, 1), len(columns) - 1)
         return count
 
@@ -140,9 +139,7 @@ class ClinicRetentionXlsx(models.AbstractModel):
 
     def _translated(self, column):
         """A translated (jsonb) name column in the user's language."""
-        return SQL(
-            "COALESCE(%s->>%s, %s->>'en_US')", SQL(column), self.env.lang or "en_US", SQL(column)
-        )
+        return SQL("COALESCE(%s->>%s, %s->>'en_US')", SQL(column), self.env.lang or "en_US", SQL(column))
 
     def _selection_label(self, model, field, value):
         return dict(self.env[model]._fields[field]._description_selection(self.env)).get(value, value or "")
@@ -226,10 +223,7 @@ class ClinicRetentionXlsx(models.AbstractModel):
             sheet,
             context["styles"],
             columns,
-            (
-                (dept.name, n, avg or 0.0, (sat or 0.0) / 100, (dis or 0.0) / 100)
-                for dept, n, avg, sat, dis in groups
-            ),
+            ((dept.name, n, avg or 0.0, (sat or 0.0) / 100, (dis or 0.0) / 100) for dept, n, avg, sat, dis in groups),
         )
         if count:
             chart = workbook.add_chart({"type": "column"})
@@ -415,7 +409,11 @@ class ClinicRetentionXlsx(models.AbstractModel):
         self._title(sheet, context, self.env._("Overdue follow-up tasks"))
         today = fields.Date.context_today(self)
         query = self._task_list_query(
-            SQL("NOT t.is_closed AND t.date_deadline < %s AND t.department_id = ANY(%s)", today, context["departments"].ids)
+            SQL(
+                "NOT t.is_closed AND t.date_deadline < %s AND t.department_id = ANY(%s)",
+                today,
+                context["departments"].ids,
+            )
         )
         self._write_table(sheet, context["styles"], self._task_columns(), self._task_rows(query))
 

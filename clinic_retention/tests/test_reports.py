@@ -1,3 +1,4 @@
+import base64
 import io
 import zipfile
 from datetime import date, datetime
@@ -32,11 +33,17 @@ class TestReports(TransactionCase):
         cls.agent = new_test_user(
             cls.env, login="kpi_agent", groups="clinic_retention.group_clinic_retention_user", **company_vals
         )
-        cls.doctor = new_test_user(cls.env, login="kpi_doctor", name="Dr. Kpi", groups="base.group_user", **company_vals)
+        cls.doctor = new_test_user(
+            cls.env, login="kpi_doctor", name="Dr. Kpi", groups="base.group_user", **company_vals
+        )
         Department = cls.env["clinic.department"].with_company(cls.company)
         cls.dental = Department.create(
-            {"name": "KPI Dental", "company_id": cls.company.id, "member_ids": [(6, 0, cls.agent.ids)],
-             "manager_id": cls.manager.id}
+            {
+                "name": "KPI Dental",
+                "company_id": cls.company.id,
+                "member_ids": [(6, 0, cls.agent.ids)],
+                "manager_id": cls.manager.id,
+            }
         )
         cls.cardio = Department.create(
             {"name": "KPI Cardio", "company_id": cls.company.id, "manager_id": cls.manager.id}
@@ -75,13 +82,17 @@ class TestReports(TransactionCase):
         visit(cls.p4, date(2026, 1, 20), 120)
         visit(cls.p5, date(2025, 12, 1), 500, cls.cardio)
         visit(cls.p5, date(2026, 3, 1), 500, cls.cardio)
-        cls.env["clinic.visit"].search([("patient_id", "in", (cls.p1 | cls.p2 | cls.p3 | cls.p4 | cls.p5).ids),
-                                        ("state", "=", "scheduled")]).unlink()
+        cls.env["clinic.visit"].search(
+            [("patient_id", "in", (cls.p1 | cls.p2 | cls.p3 | cls.p4 | cls.p5).ids), ("state", "=", "scheduled")]
+        ).unlink()
 
         # Satisfaction: dental 5, 4, 2 (doctor Kpi); cardiology 1
         Response = cls.env["clinic.survey.response"]
         for patient_, department, score in (
-            (cls.p1, cls.dental, 5), (cls.p3, cls.dental, 4), (cls.p4, cls.dental, 2), (cls.p5, cls.cardio, 1)
+            (cls.p1, cls.dental, 5),
+            (cls.p3, cls.dental, 4),
+            (cls.p4, cls.dental, 2),
+            (cls.p5, cls.cardio, 1),
         ):
             Response.create(
                 {
@@ -205,7 +216,11 @@ class TestReports(TransactionCase):
             self.assertEqual(rows.department_id, self.dental, model)
             all_rows = self.env[model].with_user(self.manager).search([("company_id", "=", self.company.id)])
             self.assertGreater(len(all_rows), len(rows), model)
-        other = self.env["clinic.retention.kpi"].with_user(self.agent)._compute(*Q1, company=self.env.ref("base.main_company"))
+        other = (
+            self.env["clinic.retention.kpi"]
+            .with_user(self.agent)
+            ._compute(*Q1, company=self.env.ref("base.main_company"))
+        )
         self.assertEqual(other, [], "nothing of a company the agent does not work in")
 
     def test_satisfaction_report(self):
@@ -228,14 +243,20 @@ class TestReports(TransactionCase):
     def test_followup_success_report(self):
         Report = self.env["clinic.followup.report"].with_user(self.manager)
         domain = [("company_id", "=", self.company.id), ("reason", "=", "post_visit")]
-        groups = dict(
-            (channel, values)
+        groups = {
+            channel: values
             for channel, *values in Report._read_group(
                 domain,
                 ["channel"],
-                ["task_count:sum", "reached_pct:avg", "success_pct:avg", "attempt_count:avg", "hours_to_first_contact:avg"],
+                [
+                    "task_count:sum",
+                    "reached_pct:avg",
+                    "success_pct:avg",
+                    "attempt_count:avg",
+                    "hours_to_first_contact:avg",
+                ],
             )
-        )
+        }
         count, reached, success, attempts, hours = groups["phone"]
         self.assertEqual(count, 3)
         self.assertAlmostEqual(reached, 100.0, msg="reached, booked and refused all spoke to us")
@@ -249,12 +270,16 @@ class TestReports(TransactionCase):
         self.assertEqual((weekday, hour), ("2", 9), "Tuesday 09:00 (the company has no time zone: UTC)")
 
     def test_followed_vs_not_followed(self):
-        groups = self.env["clinic.followed.report"].with_user(self.manager)._read_group(
-            [("company_id", "=", self.company.id)], ["followed"], ["patient_count:sum", "revisit_pct:avg", "complaint_pct:avg"]
+        groups = (
+            self.env["clinic.followed.report"]
+            .with_user(self.manager)
+            ._read_group(
+                [("company_id", "=", self.company.id)],
+                ["followed"],
+                ["patient_count:sum", "revisit_pct:avg", "complaint_pct:avg"],
+            )
         )
-        self.assertEqual(
-            sorted(groups), [("followed", 1, 100.0, 0.0), ("not_followed", 1, 0.0, 100.0)]
-        )
+        self.assertEqual(sorted(groups), [("followed", 1, 100.0, 0.0), ("not_followed", 1, 0.0, 100.0)])
 
     def test_monthly_retention_report(self):
         Report = self.env["clinic.retention.report"].with_user(self.manager)
@@ -288,14 +313,20 @@ class TestReports(TransactionCase):
         )
         wizard.action_export()
         self.assertTrue(wizard.filename.endswith(".xlsx"))
-        import base64
-
         content = base64.b64decode(wizard.file)
         book = openpyxl.load_workbook(io.BytesIO(content))
         self.assertEqual(
             book.sheetnames,
-            ["KPIs", "Satisfaction", "Follow-up success", "Followed vs not", "PRR trend", "Lost patients",
-             "Overdue tasks", "Open complaints"],
+            [
+                "KPIs",
+                "Satisfaction",
+                "Follow-up success",
+                "Followed vs not",
+                "PRR trend",
+                "Lost patients",
+                "Overdue tasks",
+                "Open complaints",
+            ],
         )
         kpis = book["KPIs"]
         self.assertEqual(kpis.freeze_panes, "A4")
@@ -320,3 +351,20 @@ class TestReports(TransactionCase):
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             charts = [name for name in archive.namelist() if name.startswith("xl/charts/chart")]
         self.assertEqual(len(charts), 3, "satisfaction by department, success by channel, PRR trend")
+
+    def test_agent_export_holds_only_their_departments(self):
+        wizard = (
+            self.env["clinic.retention.export"]
+            .with_user(self.agent)
+            .with_company(self.company)
+            .create({"date_from": Q1[0], "date_to": Q1[1]})
+        )
+        wizard.action_export()
+        book = openpyxl.load_workbook(io.BytesIO(base64.b64decode(wizard.file)))
+        kpi_rows = [row[0] for row in book["KPIs"].iter_rows(min_row=4, values_only=True)]
+        self.assertEqual(kpi_rows, ["KPI Dental"], "no clinic-wide line, no other department")
+        satisfaction = [row[0] for row in book["Satisfaction"].iter_rows(min_row=4, max_row=5, values_only=True)]
+        self.assertEqual(satisfaction[0], "KPI Dental")
+        self.assertNotIn("KPI Cardio", satisfaction)
+        lost = [row[0] for row in book["Lost patients"].iter_rows(min_row=4, values_only=True)]
+        self.assertEqual(lost, ["KPI Lost"])

@@ -138,11 +138,11 @@ class ClinicRetentionDashboard(models.TransientModel):
         elif kpi == "patients_end":
             domain = [*base, ("start", ">", end - active), ("start", "<", end)]
         else:  # new: first done visit in the period
-            in_period = Visit._read_group(
-                [*base, ("start", ">=", start), ("start", "<", end)], ["patient_id"], []
-            )
+            in_period = Visit._read_group([*base, ("start", ">=", start), ("start", "<", end)], ["patient_id"], [])
             candidates = [patient.id for (patient,) in in_period]
-            before = Visit._read_group([*base, ("patient_id", "in", candidates), ("start", "<", start)], ["patient_id"], [])
+            before = Visit._read_group(
+                [*base, ("patient_id", "in", candidates), ("start", "<", start)], ["patient_id"], []
+            )
             return sorted(set(candidates) - {patient.id for (patient,) in before})
         return sorted({patient.id for (patient,) in Visit._read_group(domain, ["patient_id"], [])})
 
@@ -201,7 +201,11 @@ class ClinicRetentionDashboard(models.TransientModel):
         self.ensure_one()
         date_from, date_to = self._bounds("current")
         wizard = self.env["clinic.retention.export"].create(
-            {"date_from": date_from, "date_to": date_to, "department_ids": [fields.Command.set(self.department_ids.ids)]}
+            {
+                "date_from": date_from,
+                "date_to": date_to,
+                "department_ids": [fields.Command.set(self.department_ids.ids)],
+            }
         )
         return {
             "type": "ir.actions.act_window",
