@@ -14,6 +14,18 @@ class PublicComplaintController(http.Controller):
     def _company(self):
         return request.env.company
 
+    def _use_visitor_lang(self, lang=None):
+        """Show the form in the visitor's language: ``?lang=ru_RU``, else
+        the browser's preferred one among the installed languages."""
+        installed = [code for code, _name in request.env["res.lang"].get_installed()]
+        chosen = (
+            lang
+            if lang in installed
+            else request.httprequest.accept_languages.best_match([code.replace("_", "-") for code in installed])
+        )
+        if chosen:
+            request.update_context(lang=chosen.replace("-", "_"))
+
     def _render_form(self, values=None, status=200, **extra):
         company = self._company()
         departments = request.env["clinic.department"].sudo().search([("company_id", "=", company.id)])
@@ -24,11 +36,13 @@ class PublicComplaintController(http.Controller):
         )
 
     @http.route("/clinic/complaint", type="http", auth="public", methods=["GET"], sitemap=False)
-    def complaint_form(self, **kwargs):
+    def complaint_form(self, lang=None, **kwargs):
+        self._use_visitor_lang(lang)
         return self._render_form()
 
     @http.route("/clinic/complaint", type="http", auth="public", methods=["POST"], sitemap=False)
     def complaint_submit(self, **post):
+        self._use_visitor_lang(post.get("lang"))
         values = {name: (post.get(name) or "").strip() for name in FIELDS}
         if post.get("website_url"):
             # Honeypot filled in: a robot. Say thank you, store nothing.

@@ -173,6 +173,18 @@ class TestPublicComplaintForm(PublicFormCase):
         self.assertIn("The receptionist was rude", result.text)
         self.assertEqual(self._web_complaints(), before)
 
+    def test_form_in_the_visitors_language(self):
+        self.env["res.lang"]._activate_lang("ru_RU")
+        self.env["ir.module.module"].search([("name", "=", "clinic_retention")])._update_translations(
+            filter_lang=["ru_RU"], overwrite=True
+        )
+        page = self.url_open("/clinic/complaint", headers={"Accept-Language": "ru-RU,ru;q=0.9,en;q=0.5"})
+        self.assertIn("Расскажите, что пошло не так", page.text)
+        self.assertIn("Tell us what went wrong", self.url_open("/clinic/complaint?lang=en_US").text)
+        result = self._send(contact_phone="12345", lang="ru_RU")
+        self.assertEqual(result.status_code, 400)
+        self.assertIn("Номер «12345» недействителен", result.text, "errors in the visitor's language too")
+
     def test_honeypot_and_rate_limit(self):
         before = self._web_complaints()
         result = self._send(contact_phone="13800138000", website_url="http://spam.example.com")
