@@ -5,6 +5,8 @@ from datetime import datetime, time, timedelta
 from odoo import api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import create_index
+from odoo.tools.rendering_tools import parse_inline_template
+from odoo.tools.safe_eval import _BUILTINS, _SAFE_OPCODES, check_values, test_expr
 
 from ..tools.phone import can_receive_sms
 from .clinic_followup_task import BOOKING_REASONS
@@ -200,9 +202,12 @@ class ClinicVisit(models.Model):
             visit.access_url = f"/clinic/visit/{visit.id}"
 
     def _compute_confirmation_url(self):
+        base_urls = {}  # one lookup per clinic, not per visit (thousands in a reminder batch)
         for visit in self:
+            if visit.company_id not in base_urls:
+                base_urls[visit.company_id] = visit.get_base_url()
             visit.confirmation_url = (
-                f"{visit.get_base_url()}/clinic/visit/{visit.id}/{visit.access_token}"
+                f"{base_urls[visit.company_id]}/clinic/visit/{visit.id}/{visit.access_token}"
                 if visit.id and visit.access_token
                 else False
             )
@@ -481,7 +486,7 @@ class ClinicVisit(models.Model):
             bodies, cache = {}, {}
             for lang_template, res_ids in by_sms.visit_id._per_lang(template):
                 render_context = self._batch_render_context(lang_template.env, cache)
-                bodies.update(lang_template._render_field("body", res_ids, add_context=render_context))
+                bodies.update(by_sms.visit_id._render_inline_batch(lang_template, "body", res_ids, render_context))
             self.env["sms.sms"].sudo().create(
                 [
                     {
@@ -530,6 +535,55 @@ class ClinicVisit(models.Model):
             value = template._render_field(field, ids[:1], add_context=add_context)[ids[0]]
             rendered.update(dict.fromkeys(ids, value))
         return rendered
+
+    def _render_inline_batch(self, template, field, res_ids, add_context=None):
+        """``template._render_field(field, res_ids)`` for an inline template
+        such as an SMS body, with each ``{{ expression }}`` checked by the
+        sandbox once for the batch instead of once per message
+        (``safe_eval`` disassembles and checks an expression's bytecode on
+        every call: for thousands of SMS, a fifth of a reminder pass). The
+        expressions still run sandboxed: the same checked bytecode, the same
+        restricted builtins, the same rendering context as the mail
+        renderer's. Other engines, and users the mail renderer would refuse,
+        take the stock path."""
+        source = str(template[field] or "")
+        if (
+            getattr(template._fields[field], "render_engine", "inline_template") != "inline_template"
+            or not source
+            or not template._has_unsafe_expression_template_inline_template(source, template.render_model)
+            or not (
+                template._unrestricted_rendering
+                or self.env.is_admin()
+                or self.env.user.has_group("mail.group_mail_template_editor")
+            )
+        ):
+            # Plain field paths are rendered without safe_eval anyway.
+            return template._render_field(field, res_ids, add_context=add_context)
+        try:
+            instructions = [
+                (string, expression and test_expr(expression, _SAFE_OPCODES, mode="eval"), default)
+                for string, expression, default in parse_inline_template(source)
+            ]
+            variables = template._render_eval_context()
+            variables.update(add_context or {})
+            check_values(variables)
+            variables["__builtins__"] = _BUILTINS
+            results = {}
+            for record in self.env[template.render_model].browse(res_ids):
+                scope = dict(variables, object=record)
+                parts = []
+                for string, code, default in instructions:
+                    parts.append(string)
+                    if code:
+                        value = eval(code, scope) or default  # pylint: disable=eval-used  # checked by test_expr above
+                        if value:
+                            parts.append(str(value))
+                results[record.id] = "".join(parts)
+        except Exception as e:
+            raise UserError(
+                self.env._("Failed to render inline_template template: %(template_txt)s", template_txt=source)
+            ) from e
+        return results
 
     def _per_lang(self, template):
         """``(template in a language, visit ids)`` pairs: the template's

@@ -4,6 +4,7 @@ from freezegun import freeze_time
 
 from odoo.addons.mail.tests.common import MockEmail
 from odoo.addons.sms.tests.common import SMSCase
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from .common import ClinicRetentionCase
@@ -220,3 +221,19 @@ class TestVisitReminders(ClinicRetentionCase, MockEmail, SMSCase):
         self.assertEqual(len(Ledger._claim([row])), 1)
         self.assertFalse(Ledger._claim([row]), "a second run claims nothing")
         self.assertEqual(len(Ledger._claim([dict(row, visit_start=visit.start + timedelta(days=1))])), 1)
+
+    def test_batch_sms_rendering_matches_the_mail_renderer(self):
+        self.env["res.lang"]._activate_lang("ru_RU")
+        boris = self._patient("Boris", mobile="+7 912 345 67 89", care_consent=True, lang="ru_RU", tz="Europe/Moscow")
+        visits = self._book(self.anna) | self._book(boris, VISIT_AT + timedelta(minutes=45))
+        template = self.env.ref("clinic_retention.sms_template_visit_reminder")
+        for lang_template, res_ids in visits._per_lang(template):
+            batch = visits._render_inline_batch(lang_template, "body", res_ids)
+            self.assertEqual(batch, lang_template._render_field("body", res_ids))
+            for visit_id in res_ids:
+                self.assertIn(self.env["clinic.visit"].browse(visit_id).confirmation_url, batch[visit_id])
+        self.assertIn("1:45 PM", visits[1:]._render_inline_batch(template, "body", visits[1:].ids)[visits[1].id])
+        # still the sandbox: a forbidden expression is refused, not run
+        template.body = "{{ object.__class__.__name__ }} {{ format_datetime(object.start) }}"
+        with self.assertRaises(UserError):
+            visits._render_inline_batch(template, "body", visits.ids)
