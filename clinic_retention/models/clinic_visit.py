@@ -569,7 +569,8 @@ class ClinicVisit(models.Model):
             check_values(variables)
             variables["__builtins__"] = _BUILTINS
             results = {}
-            for record in self.env[template.render_model].browse(res_ids):
+            # records read in the template's language, as the mail renderer does
+            for record in template.env[template.render_model].browse(res_ids):
                 scope = dict(variables, object=record)
                 parts = []
                 for string, code, default in instructions:

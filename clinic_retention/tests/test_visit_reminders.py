@@ -226,13 +226,19 @@ class TestVisitReminders(ClinicRetentionCase, MockEmail, SMSCase):
         self.env["res.lang"]._activate_lang("ru_RU")
         boris = self._patient("Boris", mobile="+7 912 345 67 89", care_consent=True, lang="ru_RU", tz="Europe/Moscow")
         visits = self._book(self.anna) | self._book(boris, VISIT_AT + timedelta(minutes=45))
+        visits.department_id.with_context(lang="ru_RU").name = "Стоматология"
         template = self.env.ref("clinic_retention.sms_template_visit_reminder")
+        bodies = {}
         for lang_template, res_ids in visits._per_lang(template):
             batch = visits._render_inline_batch(lang_template, "body", res_ids)
             self.assertEqual(batch, lang_template._render_field("body", res_ids))
-            for visit_id in res_ids:
-                self.assertIn(self.env["clinic.visit"].browse(visit_id).confirmation_url, batch[visit_id])
-        self.assertIn("1:45 PM", visits[1:]._render_inline_batch(template, "body", visits[1:].ids)[visits[1].id])
+            bodies.update(batch)
+        anna_visit, boris_visit = visits
+        for visit in visits:
+            self.assertIn(visit.confirmation_url, bodies[visit.id])
+        self.assertIn("Стоматология", bodies[boris_visit.id], "the department in the patient's language")
+        self.assertNotIn("Стоматология", bodies[anna_visit.id])
+        self.assertIn("13:45", bodies[boris_visit.id], "the time in the patient's time zone")
         # still the sandbox: a forbidden expression is refused, not run
         template.body = "{{ object.__class__.__name__ }} {{ format_datetime(object.start) }}"
         with self.assertRaises(UserError):
