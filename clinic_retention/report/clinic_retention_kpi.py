@@ -44,8 +44,10 @@ class ClinicRetentionKpi(models.AbstractModel):
     @api.model
     def _kpi_sql(self, periods):
         """``periods``: an SQL query with the columns period_start,
-        period_end (timestamps), department_id (NULL: all departments),
-        company_id, active_days. Returns one row per period with its KPIs."""
+        period_end (timestamps), department_ids (an array: the departments
+        taken together, a patient of several counting once; NULL: the whole
+        clinic), company_id, active_days. Returns one row per period with
+        its KPIs."""
         return SQL(
             """
             SELECT p.*, k.*, g.avg_days_between_visits
@@ -86,7 +88,7 @@ class ClinicRetentionKpi(models.AbstractModel):
                           FROM clinic_visit v
                          WHERE v.state = 'done'
                            AND v.company_id = p.company_id
-                           AND (p.department_id IS NULL OR v.department_id = p.department_id)
+                           AND (p.department_ids IS NULL OR v.department_id = ANY(p.department_ids))
                            AND v.start < p.period_end
                          GROUP BY v.patient_id
                       ) pp
@@ -101,7 +103,7 @@ class ClinicRetentionKpi(models.AbstractModel):
                       FROM clinic_visit v
                      WHERE v.state = 'done'
                        AND v.company_id = p.company_id
-                       AND (p.department_id IS NULL OR v.department_id = p.department_id)
+                       AND (p.department_ids IS NULL OR v.department_id = ANY(p.department_ids))
                        AND v.start < p.period_end
                   ) gaps
                  WHERE gaps.start >= p.period_start AND gaps.gap_days IS NOT NULL
@@ -125,50 +127,59 @@ class ClinicRetentionKpi(models.AbstractModel):
     def _compute(self, date_from, date_to, department_ids=None, company=None, by_department=False):
         """KPIs for [date_from, date_to] (dates, both included).
 
-        Without ``department_ids`` a manager gets the whole clinic (a patient
-        seen in two departments counts once); with them, or for a
-        customer-service user, the chosen / allowed departments together.
-        ``by_department`` adds one line per department.
+        The first line is the whole selection: without ``department_ids`` a
+        manager gets the whole clinic; with them, or for a customer-service
+        user, the chosen / allowed departments taken together. Either way a
+        patient seen in several departments counts once. ``by_department``
+        adds one line per department (unless the selection is one).
 
-        :return: a list of dicts: department (record or empty), the counts,
-            and the ratios prr, churn, avg_value, lifetime_value (floats).
+        :return: a list of dicts (empty when the user may see no department):
+            department (the departments of the line; empty for the whole
+            clinic), the counts, and the ratios prr, churn, avg_value,
+            lifetime_value (floats).
         """
         company = company or self.env.company
         is_manager = self.env.user.has_group("clinic_retention.group_clinic_retention_manager")
         departments = self._allowed_departments(department_ids).filtered(lambda d: d.company_id == company)
         start, end = self._bounds(date_from, date_to)
-        rows = []
         if not department_ids and is_manager:
-            rows.append(None)
-        elif not by_department:
-            # several departments together: a patient of two counts in both
-            by_department = True
-        if by_department:
-            rows += list(departments)
-        if not rows:
+            scopes = [self.env["clinic.department"]]
+        else:
+            scopes = [departments] if departments else []
+        if by_department and scopes and len(scopes[0]) != 1:
+            scopes += list(departments)
+        if not scopes:
             return []
         periods = SQL(" UNION ALL ").join(
             SQL(
-                "SELECT %s::timestamp AS period_start, %s::timestamp AS period_end, %s::int AS department_id, "
+                "SELECT %s::timestamp AS period_start, %s::timestamp AS period_end, %s::int[] AS department_ids, "
                 "%s::int AS company_id, %s::int AS active_days",
                 start,
                 end,
-                department.id if department else None,
+                scope.ids or None,
                 company.id,
                 company.clinic_active_days or 365,
             )
-            for department in rows
+            for scope in scopes
         )
         self.env.flush_all()
         self.env.cr.execute(self._kpi_sql(periods))
         result = []
-        for department, values in zip(rows, self.env.cr.dictfetchall(), strict=True):
+        for scope, values in zip(scopes, self.env.cr.dictfetchall(), strict=True):
             line = {name: values[name] for name in KPI_COLUMNS}
-            line["department"] = department or self.env["clinic.department"]
+            line["department"] = scope
             line.update(self._ratios(line))
             line["date_from"], line["date_to"] = date_from, date_to
             result.append(line)
         return result
+
+    @api.model
+    def _empty_line(self):
+        """The line of a selection with no department the user may see: all zeros."""
+        line = dict.fromkeys(KPI_COLUMNS, 0)
+        line["department"] = self.env["clinic.department"]
+        line.update(self._ratios(line))
+        return line
 
     @api.model
     def _bounds(self, date_from, date_to):

@@ -45,6 +45,7 @@ class ClinicRetentionReport(models.Model):
             SELECT m.month AS period_start,
                    m.month + INTERVAL '1 month' AS period_end,
                    d.id AS department_id,
+                   ARRAY[d.id] AS department_ids,
                    d.company_id AS company_id,
                    COALESCE(c.clinic_active_days, 365) AS active_days
               FROM clinic_department d

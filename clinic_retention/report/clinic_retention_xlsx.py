@@ -181,7 +181,7 @@ class ClinicRetentionXlsx(models.AbstractModel):
         ]
         rows = (
             (
-                line["department"].name or self.env._("All departments"),
+                ", ".join(line["department"].mapped("name")) or self.env._("All departments"),
                 line["patients_start"],
                 line["patients_new"],
                 line["patients_end"],
@@ -344,7 +344,7 @@ class ClinicRetentionXlsx(models.AbstractModel):
                 department_ids=context["departments"].ids if self._is_filtered(context) else None,
             )
             if lines:
-                line = lines[0] if len(lines) == 1 else self._sum_lines(lines)
+                line = lines[0]
                 rows.append((first, line["patients_start"], line["patients_new"], line["patients_end"], line["prr"]))
         columns = [
             (self.env._("Month"), "date", 12),
@@ -369,15 +369,6 @@ class ClinicRetentionXlsx(models.AbstractModel):
             chart.set_x_axis({"date_axis": True, "num_format": "yyyy-mm"})
             chart.set_legend({"none": True})
             sheet.insert_chart(3, 7, chart)
-
-    def _sum_lines(self, lines):
-        total = {
-            key: sum(line[key] for line in lines)
-            for key in ("patients_start", "patients_new", "patients_end", "patients_lost", "value_12m")
-        }
-        total["lifespan_years"] = 0.0
-        total.update(self.env["clinic.retention.kpi"]._ratios(total))
-        return total
 
     def _sheet_lost_patients(self, workbook, context):
         sheet = workbook.add_worksheet(self.env._("Lost patients"))

@@ -5,6 +5,8 @@ from datetime import date, datetime
 
 import openpyxl
 
+from odoo.addons.clinic_retention.report.clinic_retention_kpi import KPI_COLUMNS
+from odoo.fields import Command
 from odoo.tests import TransactionCase, new_test_user, tagged
 
 Q1 = (date(2026, 1, 1), date(2026, 3, 31))
@@ -222,6 +224,38 @@ class TestReports(TransactionCase):
             ._compute(*Q1, company=self.env.ref("base.main_company"))
         )
         self.assertEqual(other, [], "nothing of a company the agent does not work in")
+
+    def test_departments_together_count_each_patient_once(self):
+        both = new_test_user(
+            self.env,
+            login="kpi_agent_both",
+            groups="clinic_retention.group_clinic_retention_user",
+            company_id=self.company.id,
+            company_ids=[Command.set(self.company.ids)],
+        )
+        (self.dental | self.cardio).member_ids = [Command.link(both.id)]
+        [clinic] = self._kpis(self.manager)
+        [line] = self._kpis(both)
+        self.assertEqual(line["department"], self.dental | self.cardio)
+        # every visit of this clinic is in one of the two: the whole clinic's figures, none lost on the way
+        for key in (*KPI_COLUMNS, "prr", "churn", "avg_value", "lifetime_value"):
+            self.assertAlmostEqual(float(line[key]), float(clinic[key]), places=6, msg=key)
+        self.assertGreater(line["lifetime_value"], 0)
+        self.assertGreater(float(line["lost_revenue"]), 0)
+        # a manager choosing both departments gets that line, and each department after it
+        lines = self._kpis(self.manager, department_ids=(self.dental | self.cardio).ids, by_department=True)
+        self.assertEqual(len(lines), 3)
+        self.assertEqual(lines[0]["department"], self.dental | self.cardio)
+        self.assertEqual({entry["department"] for entry in lines[1:]}, {self.dental, self.cardio})
+        # the dashboard shows the same numbers to both
+        Dashboard = self.env["clinic.retention.dashboard"]
+        mine = Dashboard.with_user(both).with_company(self.company).create({"period": "year"})
+        managers = Dashboard.with_user(self.manager).with_company(self.company).create({"period": "year"})
+        for name in ("patients_end", "revenue", "lost_revenue", "lifetime_value", "gap_days", "prr"):
+            self.assertAlmostEqual(mine[f"current_{name}"], managers[f"current_{name}"], places=2, msg=name)
+        self.assertGreater(managers.current_revenue, 0)
+        self.assertGreater(managers.current_lifetime_value, 0)
+        self.assertGreater(managers.current_gap_days, 0)
 
     def test_satisfaction_report(self):
         Report = self.env["clinic.satisfaction.report"].with_user(self.manager)

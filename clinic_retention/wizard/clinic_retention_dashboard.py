@@ -69,7 +69,7 @@ class ClinicRetentionDashboard(models.TransientModel):
             for which in ("current", "previous"):
                 date_from, date_to = dashboard._bounds(which)
                 lines = Kpi._compute(date_from, date_to, department_ids=dashboard.department_ids.ids or None)
-                line = lines[0] if len(lines) == 1 else self.env["clinic.retention.xlsx"]._sum_lines(lines)
+                line = lines[0] if lines else Kpi._empty_line()
                 period_domain = [
                     ("department_id", "in", departments.ids),
                     ("date", ">=", fields.Datetime.to_datetime(date_from)),
@@ -91,11 +91,11 @@ class ClinicRetentionDashboard(models.TransientModel):
                         f"{which}_patients_lost": line["patients_lost"],
                         f"{which}_prr": 100 * line["prr"],
                         f"{which}_churn": 100 * line["churn"],
-                        f"{which}_lost_revenue": line.get("lost_revenue", 0.0),
-                        f"{which}_revenue": line.get("revenue", 0.0),
+                        f"{which}_lost_revenue": line["lost_revenue"],
+                        f"{which}_revenue": line["revenue"],
                         f"{which}_avg_value": line["avg_value"],
                         f"{which}_lifetime_value": line["lifetime_value"],
-                        f"{which}_gap_days": line.get("avg_days_between_visits", 0.0),
+                        f"{which}_gap_days": line["avg_days_between_visits"],
                         f"{which}_satisfaction": satisfaction or 0.0,
                         f"{which}_success": success or 0.0,
                     }
