@@ -435,6 +435,7 @@ class ClinicFollowupTask(models.Model):
         self.ensure_one()
         Response = self.env["clinic.survey.response"].sudo()
         visit = self.visit_id or self.booked_visit_id
+        now = fields.Datetime.now()
         return Response.create(
             {
                 "patient_id": self.patient_id.id,
@@ -447,9 +448,9 @@ class ClinicFollowupTask(models.Model):
                 "state": "answered",
                 "score": self.satisfaction_score,
                 "comment": comment or False,
-                "submitted_date": fields.Datetime.now(),
-                "last_update_date": fields.Datetime.now(),
-                "expiry_date": fields.Datetime.now(),
+                "submitted_date": now,
+                "last_update_date": now,
+                "expiry_date": now,
             }
         )
 

@@ -74,9 +74,12 @@ class ClinicSurveyResponse(models.Model):
             response.is_dissatisfied = bool(answered and response.score <= 2)
 
     def _compute_survey_url(self):
+        base_urls = {}  # one lookup per clinic, not per response (thank-you messages go in batches)
         for response in self:
+            if response.company_id not in base_urls:
+                base_urls[response.company_id] = response.get_base_url()
             response.survey_url = (
-                f"{response.get_base_url()}/clinic/feedback/{response.id}/{response.access_token}"
+                f"{base_urls[response.company_id]}/clinic/feedback/{response.id}/{response.access_token}"
                 if response.id and response.access_token
                 else False
             )
