@@ -2,7 +2,7 @@
     "name": "Clinic Patient Retention",
     "summary": "Patients, visits, recalls, follow-up tasks, reminders, "
     "complaints, satisfaction and retention reports for clinics",
-    "version": "18.0.1.0.0",
+    "version": "18.0.2.0.0",
     "category": "Services/Patient Care",
     "website": "https://github.com/clinic-retention/clinic_retention",
     "author": "clinic_retention contributors",
