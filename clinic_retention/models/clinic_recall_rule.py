@@ -4,7 +4,7 @@ from collections import defaultdict
 
 import psycopg2.errors
 
-from odoo import Command, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import SQL, mute_logger
 from odoo.tools.safe_eval import safe_eval
@@ -330,24 +330,36 @@ class ClinicRecallRule(models.Model):
 
     @api.model
     def _subscribe_assignees(self, tasks):
-        """Each assignee follows their new tasks, with the default subtypes
-        (as mail.thread's auto-subscription would): one insert for the batch.
-        The tasks are new, so none has followers yet."""
+        """Each assignee follows their new tasks with the default subtypes,
+        as mail.thread's auto-subscription would make them: one INSERT for the
+        whole batch (followers and their subtypes), where the ORM would create
+        and check each follower one by one."""
         pairs = [(task.id, task.user_id.partner_id.id) for task in tasks if task.user_id.partner_id]
         if not pairs:
             return
         subtypes = self.env["mail.message.subtype"].default_subtypes(tasks._name)[0]
-        self.env["mail.followers"].sudo().create(
-            [
-                {
-                    "res_model": tasks._name,
-                    "res_id": task_id,
-                    "partner_id": partner_id,
-                    "subtype_ids": [Command.set(subtypes.ids)],
-                }
-                for task_id, partner_id in pairs
-            ]
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH follower AS (
+                    INSERT INTO mail_followers (res_model, res_id, partner_id)
+                    SELECT %(model)s, pair.res_id, pair.partner_id
+                      FROM unnest(%(res_ids)s::int[], %(partner_ids)s::int[]) AS pair(res_id, partner_id)
+                    ON CONFLICT DO NOTHING
+                 RETURNING id
+                )
+                INSERT INTO mail_followers_mail_message_subtype_rel (mail_followers_id, mail_message_subtype_id)
+                SELECT follower.id, subtype.id FROM follower CROSS JOIN unnest(%(subtypes)s::int[]) AS subtype(id)
+                """,
+                model=tasks._name,
+                res_ids=[task_id for task_id, _partner_id in pairs],
+                partner_ids=[partner_id for _task_id, partner_id in pairs],
+                subtypes=subtypes.ids,
+            )
         )
+        self.env["mail.followers"].invalidate_model()
+        tasks.invalidate_recordset(["message_follower_ids", "message_partner_ids"])
 
     def _open_tasks(self, rows):
         self.ensure_one()
