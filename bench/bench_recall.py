@@ -50,6 +50,7 @@ from odoo_env import (
     machine,
     measure_in_subprocess,
     ratio,
+    report_automation_progress,
     save,
 )
 
@@ -299,20 +300,7 @@ for record in records:
                 ],
             }
         )
-    # Count the records the stock rule processes, to report its pace if it
-    # has to be stopped (its single transaction commits nothing before the end).
-    automation_class = registry["base.automation"]
-    stock_process = automation_class._process
-    done = {"count": 0, "start": time.perf_counter()}
-
-    def counting_process(self, records, domain_post=None):
-        result = stock_process(self, records, domain_post=domain_post)
-        done["count"] += len(records)
-        if done["count"] % 250 == 0:
-            print(f"PROGRESS {done['count']} {time.perf_counter() - done['start']:.1f}", flush=True)
-        return result
-
-    automation_class._process = counting_process
+    report_automation_progress(registry)
     with Measure() as measure, environment(registry) as env:
         env["base.automation"]._check(False)
     with environment(registry) as env:

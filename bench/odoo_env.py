@@ -171,3 +171,21 @@ def save(name, payload):
     with open(path, "w") as out:
         json.dump(payload, out, indent=2, default=str)
     print(f"\nfigures saved in {path}")
+
+
+def report_automation_progress(registry, every=250):
+    """Make the stock automation scheduler print ``PROGRESS <records>
+    <seconds>`` as it goes, so a run stopped at its time limit still gives
+    its pace (its single transaction commits nothing before the end)."""
+    automation_class = registry["base.automation"]
+    stock_process = automation_class._process
+    done = {"count": 0, "start": time.perf_counter()}
+
+    def counting_process(self, records, domain_post=None):
+        result = stock_process(self, records, domain_post=domain_post)
+        done["count"] += len(records)
+        if done["count"] % every == 0:
+            print(f"PROGRESS {done['count']} {time.perf_counter() - done['start']:.1f}", flush=True)
+        return result
+
+    automation_class._process = counting_process
