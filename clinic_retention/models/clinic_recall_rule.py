@@ -29,8 +29,10 @@ TASK_REASON_BY_KIND = {
 
 # One candidate query finds up to BATCH_SIZE due tasks; they are created
 # CHUNK_SIZE at a time (and committed per chunk when the cron runs them).
-DEFAULT_BATCH_SIZE = 10000
-CHUNK_SIZE = 1000
+# The candidate query reads the rule's whole visit history, so a large batch
+# runs it rarely (at 100,000 patients: twice, not eight times).
+DEFAULT_BATCH_SIZE = 50000
+CHUNK_SIZE = 2000
 # "Run now" opens at most this many tasks in the user's request; the
 # scheduled action opens the rest in the background.
 RUN_NOW_LIMIT = 2000
