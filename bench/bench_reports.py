@@ -336,8 +336,8 @@ def main():
     args = parser.parse_args()
     registry = boot()
     if args.phase:
-        if args.phase == "groups":
-            phase_groups(registry)
+        if args.phase in ("groups", "kpi"):
+            PHASES[args.phase](registry)
         else:
             PHASES[args.phase](registry, args.rows)
         return
