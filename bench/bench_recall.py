@@ -11,19 +11,48 @@ ahead"), measure the work of opening every due recall task done by:
        action creating the task), run by ``base.automation._check``;
   (c)  a raw SQL ``INSERT ... SELECT`` of the same rows: the floor.
 
-Run it with ``bench/run.sh recall [--sizes 10000,100000]``.
+Same mail behaviour for (a) and (b): both create the tasks with the same
+context flags (``tracking_disable``, ``mail_create_nolog``: no "created"
+log line and no "assigned to you" e-mail per task) and both make the
+assignee a follower of each task; (c) inserts the same tasks and follower
+rows in SQL. Why a clinic wants it: the engine opens hundreds of recalls a
+night; agents find them on their board, and one e-mail per task would
+flood their inboxes, while following the task still brings them the
+patient's replies.
+
+Before any ratio, the script checks that the contenders produced the same
+result: the same (patient, due date) tasks, each followed by its assignee.
+``--profile`` prints where the engine's time goes.
+
+Run it with ``bench/run.sh recall [--sizes 10000,100000] [--profile]``.
 """
 
 import argparse
+import cProfile
+import hashlib
+import io
 import os
+import pstats
 import sys
 import time
 
-import psycopg2
-
 sys.path.insert(0, os.path.dirname(__file__))
 
-from odoo_env import DB, Measure, boot, emit, environment, measure_in_subprocess, ratio
+from datagen import vacuum
+from odoo_env import (
+    DB,
+    Measure,
+    boot,
+    check_equal,
+    emit,
+    environment,
+    fmt,
+    machine,
+    measure_in_subprocess,
+    ratio,
+    report_automation_progress,
+    save,
+)
 
 from odoo.tools import SQL
 
@@ -107,6 +136,9 @@ def generate(env, patients, visits_per_patient):
         """,
         {"company": company, "patients": patients, "visits": visits_per_patient},
     )
+    # fresh statistics first: on a new database the planner otherwise takes
+    # minutes over this update at 100,000 patients
+    cr.execute("ANALYZE res_partner")
     cr.execute("UPDATE res_partner SET commercial_partner_id = id WHERE name LIKE 'Bench patient %%'")
     service_id = rule.service_id.id
     # The last check-up is anywhere in the last two years; earlier ones every ~4 months before.
@@ -164,24 +196,37 @@ def reset_tasks(env):
     env["base.automation"].search([("name", "=", "Bench recall automation")]).unlink()
 
 
-def vacuum():
-    connection = psycopg2.connect(
-        dbname=DB,
-        host=os.environ.get("DB_HOST", "localhost"),
-        port=os.environ.get("DB_PORT", "5432"),
-        user=os.environ.get("DB_USER"),
-        password=os.environ.get("DB_PASSWORD"),
-    )
-    connection.autocommit = True
-    with connection.cursor() as cr:
-        cr.execute("VACUUM ANALYZE")
-    connection.close()
-
-
 def count_tasks(env):
     department, _rule = fixture(env)
     env.cr.execute("SELECT COUNT(*) FROM clinic_followup_task WHERE department_id = %s", [department.id])
     return env.cr.fetchone()[0]
+
+
+def outcome(env):
+    """What a contender produced, to compare: the tasks as (patient, due
+    date) pairs (count and digest), how many are followed by their assignee,
+    and the follower rows on them."""
+    department, _rule = fixture(env)
+    env.cr.execute(
+        """
+        SELECT t.patient_id, t.due_date, t.date_deadline, t.reason, t.rule_id, t.stage_id,
+               EXISTS (SELECT 1 FROM mail_followers f JOIN res_users u ON u.partner_id = f.partner_id
+                        WHERE f.res_model = 'clinic.followup.task' AND f.res_id = t.id AND u.id = t.user_id),
+               (SELECT COUNT(*) FROM mail_followers f WHERE f.res_model = 'clinic.followup.task' AND f.res_id = t.id)
+          FROM clinic_followup_task t
+         WHERE t.department_id = %s
+         ORDER BY t.patient_id, t.due_date
+        """,
+        [department.id],
+    )
+    rows = env.cr.fetchall()
+    digest = hashlib.sha256(repr([row[:6] for row in rows]).encode()).hexdigest()[:16]
+    return {
+        "tasks": len(rows),
+        "digest": digest,
+        "followed_by_assignee": sum(1 for row in rows if row[6]),
+        "follower_rows": sum(row[7] for row in rows),
+    }
 
 
 # ----------------------------------------------------------------------
@@ -190,7 +235,8 @@ def count_tasks(env):
 
 
 def phase_engine(registry):
-    """(a) then (a2): our engine, batch after batch, committed per batch as the cron does."""
+    """(a) then (a2): our engine, batch after batch, as the cron runs it
+    (``commit=True``: committed chunk by chunk, the cache emptied after each)."""
     results = {}
     for label in ("a", "a2"):
         with environment(registry) as env:
@@ -201,9 +247,12 @@ def phase_engine(registry):
             while more:
                 with environment(registry) as env:
                     rule = env["clinic.recall.rule"].browse(rule.id)
-                    batch, more = rule._run_batch(rules=rule)
+                    batch, more = rule._run_batch(rules=rule, commit=True)
                     created += len(batch)
         results[label] = measure.result(tasks=created)
+        if label == "a":
+            with environment(registry) as env:
+                results[label]["outcome"] = outcome(env)
     emit(results)
 
 
@@ -213,10 +262,14 @@ def phase_automation(registry):
         department, rule = fixture(env)
         users = department.member_ids.ids
         env["base.automation"].search([]).active = False
+        # The same mail behaviour as the engine: no creation log, no
+        # "assigned to you" e-mail, and the assignee follows the task.
         code = f"""
 user_ids = {users}
+Task = env['clinic.followup.task'].with_context(tracking_disable=True, mail_create_nolog=True)
 for record in records:
-    env['clinic.followup.task'].create({{
+    user = env['res.users'].browse(user_ids[record.id % len(user_ids)])
+    task = Task.create({{
         'name': 'Bench check-up recall',
         'patient_id': record.id,
         'department_id': {department.id},
@@ -224,8 +277,9 @@ for record in records:
         'rule_id': {rule.id},
         'due_date': (record.last_visit_date + datetime.timedelta(days={INTERVAL_DAYS})).date(),
         'date_deadline': (record.last_visit_date + datetime.timedelta(days={INTERVAL_DAYS})).date(),
-        'user_id': user_ids[record.id % len(user_ids)],
+        'user_id': user.id,
     }})
+    task.message_subscribe(partner_ids=user.partner_id.ids)
 """
         env["base.automation"].create(
             {
@@ -250,24 +304,11 @@ for record in records:
                 ],
             }
         )
-    # Count the records the stock rule processes, to report its pace if it
-    # has to be stopped (its single transaction commits nothing before the end).
-    automation_class = registry["base.automation"]
-    stock_process = automation_class._process
-    done = {"count": 0, "start": time.perf_counter()}
-
-    def counting_process(self, records, domain_post=None):
-        result = stock_process(self, records, domain_post=domain_post)
-        done["count"] += len(records)
-        if done["count"] % 250 == 0:
-            print(f"PROGRESS {done['count']} {time.perf_counter() - done['start']:.1f}", flush=True)
-        return result
-
-    automation_class._process = counting_process
+    report_automation_progress(registry)
     with Measure() as measure, environment(registry) as env:
         env["base.automation"]._check(False)
     with environment(registry) as env:
-        emit(measure.result(tasks=count_tasks(env)))
+        emit(measure.result(tasks=count_tasks(env), outcome=outcome(env)))
 
 
 def phase_sql(registry):
@@ -276,9 +317,11 @@ def phase_sql(registry):
         _department, rule = fixture(env)
         stage = env.ref("clinic_retention.followup_stage_new")
         user_ids = rule.department_id.member_ids.ids
+        subtypes = env["mail.message.subtype"].default_subtypes("clinic.followup.task")[0].ids
         env.cr.execute(
             SQL(
                 """
+                WITH task AS (
                 INSERT INTO clinic_followup_task (
                     name, patient_id, department_id, reason, rule_id, recall_key, due_date, date_deadline,
                     user_id, stage_id, state, is_closed, active, company_id, attempt_count, max_attempts,
@@ -287,6 +330,17 @@ def phase_sql(registry):
                        c.due_date, (%(users)s::int[])[1 + mod(c.patient_id, %(team)s)], %(stage)s, 'new', FALSE, TRUE,
                        %(company)s, 0, 3, 2, 'phone', '0', now(), now(), now(), 1, 1
                   FROM (%(candidates)s) AS c
+             RETURNING id, user_id
+                ), follower AS (
+                INSERT INTO mail_followers (res_model, res_id, partner_id)
+                SELECT 'clinic.followup.task', task.id, u.partner_id
+                  FROM task JOIN res_users u ON u.id = task.user_id
+             RETURNING id
+                ), subtype AS (
+                INSERT INTO mail_followers_mail_message_subtype_rel (mail_followers_id, mail_message_subtype_id)
+                SELECT follower.id, s FROM follower CROSS JOIN unnest(%(subtypes)s::int[]) AS s
+                )
+                SELECT COUNT(*) FROM task
                 """,
                 name=rule.name,
                 department=rule.department_id.id,
@@ -296,13 +350,65 @@ def phase_sql(registry):
                 stage=stage.id,
                 company=rule.company_id.id,
                 candidates=rule._candidates_sql(10**9),
+                subtypes=subtypes,
             )
         )
-        created = env.cr.rowcount
-    emit(measure.result(tasks=created))
+        created = env.cr.fetchone()[0]
+    with environment(registry) as env:
+        emit(measure.result(tasks=created, outcome=outcome(env)))
 
 
-PHASES = {"engine": phase_engine, "automation": phase_automation, "sql": phase_sql}
+def phase_profile(registry):
+    """Where the engine's time goes: wall time per part (candidate SQL,
+    preparing values, ORM create, followers, commits), then the functions
+    that cost most under cProfile (cumulative time, Odoo's own included)."""
+    Rule = registry["clinic.recall.rule"]
+    parts = {}
+
+    def timed(name, function):
+        def wrapper(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                parts[name] = parts.get(name, 0.0) + time.perf_counter() - started
+
+        return wrapper
+
+    Task = registry["clinic.followup.task"]
+    Rule._prepare_run = timed("ours: candidates (release keys, resync, candidate SQL)", Rule._prepare_run)
+    Rule._task_values = timed("ours: task values (assignees, templates)", Rule._task_values)
+    Rule._subscribe_assignees = timed("ours: followers (one insert per batch)", Rule._subscribe_assignees)
+    Task.create = timed("Odoo create(), all of it", Task.create)
+    # inside Odoo's create(): where its time goes
+    Task._prepare_create_values = timed("  Odoo create: defaults per record (default_get)", Task._prepare_create_values)
+    Task._create = timed("  Odoo create: INSERT and cache (_create)", Task._create)
+    Task._check_company = timed("  Odoo create: company check per record and field", Task._check_company)
+    Task._validate_fields = timed("  Odoo create: constraints (_validate_fields)", Task._validate_fields)
+    profiler = cProfile.Profile()
+    with environment(registry) as env:
+        _department, rule = fixture(env)
+    started = time.perf_counter()
+    profiler.enable()
+    created = 0
+    more = True
+    while more:
+        with environment(registry) as env:
+            batch, more = env["clinic.recall.rule"]._run_batch(
+                rules=env["clinic.recall.rule"].browse(rule.id), commit=True
+            )
+            created += len(batch)
+            commit_started = time.perf_counter()
+            env.cr.commit()
+            parts["commit"] = parts.get("commit", 0.0) + time.perf_counter() - commit_started
+    profiler.disable()
+    total = time.perf_counter() - started
+    stream = io.StringIO()
+    pstats.Stats(profiler, stream=stream).sort_stats("tottime").print_stats(20)
+    emit({"total": round(total, 3), "tasks": created, "parts": parts, "top": stream.getvalue()})
+
+
+PHASES = {"engine": phase_engine, "automation": phase_automation, "sql": phase_sql, "profile": phase_profile}
 
 
 # ----------------------------------------------------------------------
@@ -310,23 +416,39 @@ PHASES = {"engine": phase_engine, "automation": phase_automation, "sql": phase_s
 # ----------------------------------------------------------------------
 
 
-def fmt(result):
-    if "timeout" in result:
-        pace = ""
-        if result.get("progress"):
-            count, seconds = result["progress"]
-            pace = f", {count} tasks opened by then ({count / seconds:.1f}/s)"
-        return f"stopped after {result['timeout']} s (over {B_TIMEOUT // 60} min){pace}"
-    return (
-        f"{result['seconds']:>8.2f} s  {result['queries']:>8} queries  memory +{result['peak_mb']:.0f} MB "
-        f"(peak RSS {result['max_rss_mb']:.0f} MB)  {result['tasks']} tasks"
-    )
+def done(result):
+    return f"{result['tasks']} tasks"
+
+
+def print_profile(profile):
+    total = profile["total"]
+    print(f"\n(a) profiled: {total:.2f} s for {profile['tasks']} tasks (profiling slows it down)")
+    parts = profile["parts"]
+    create = parts.get("Odoo create(), all of it", 0.0)
+    inside = sum(seconds for name, seconds in parts.items() if name.startswith("  Odoo create:"))
+    parts["  Odoo create: the rest (computed fields, inverses, flush)"] = max(create - inside, 0.0)
+    outside = sum(seconds for name, seconds in parts.items() if not name.startswith("  "))
+    parts["Odoo: flush and recompute at each chunk's savepoint, cache, batch loop"] = max(total - outside, 0.0)
+    for name, seconds in sorted(parts.items(), key=lambda item: (not item[0].startswith("ours"), -item[1])):
+        print(f"     {seconds:8.2f} s  {100 * seconds / total:5.1f} %  {name}")
+    print("     top functions by own time:")
+    for line in profile["top"].splitlines():
+        if line.strip():
+            print("       " + line[:150])
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="10000,100000", help="patient counts, comma-separated")
     parser.add_argument("--visits-per-patient", type=int, default=5)
+    parser.add_argument("--profile", action="store_true", help="also profile the engine at each size")
+    parser.add_argument("--skip-stock", action="store_true", help="skip (b), the stock rule (the slow one)")
+    parser.add_argument(
+        "--check-size",
+        type=int,
+        default=1000,
+        help="patients of a first, small run where (b) always finishes, so its output is checked equal to (a)'s",
+    )
     parser.add_argument("--phase", choices=sorted(PHASES), help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -336,45 +458,72 @@ def main():
         return
 
     script = os.path.abspath(__file__)
+    started = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     print("Recall engine benchmark: (a) our engine, (b) stock base.automation, (c) raw SQL floor")
+    print(f"{started} on {machine()}")
     summary = []
-    for size in (int(s) for s in args.sizes.split(",")):
+    sizes = [int(s) for s in args.sizes.split(",")]
+    if args.check_size and not args.skip_stock and args.check_size not in sizes:
+        sizes.insert(0, args.check_size)  # equal-output check of (b), which large sizes stop before the end
+    for size in sizes:
         with environment(registry) as env:
             visits = generate(env, size, args.visits_per_patient)
-        vacuum()
+        vacuum(DB)
         print(f"\n== {size} patients, {visits} visits ==", flush=True)
         results = {}
         engine = measure_in_subprocess(script, ["--phase", "engine"], timeout=3600)
         results["a"], results["a2"] = engine["a"], engine["a2"]
-        print(f"(a)  engine          {fmt(results['a'])}", flush=True)
-        print(f"(a2) engine again    {fmt(results['a2'])}", flush=True)
-        for label, phase, timeout in (("b", "automation", B_TIMEOUT), ("c", "sql", 3600)):
+        print(f"(a)  engine          {fmt(results['a'], done)}", flush=True)
+        print(f"(a2) engine again    {fmt(results['a2'], done)}", flush=True)
+        phases = [("c", "sql", 3600)] + ([] if args.skip_stock else [("b", "automation", B_TIMEOUT)])
+        for label, phase, timeout in phases:
             with environment(registry) as env:
                 reset_tasks(env)
-            vacuum()
+            vacuum(DB)
             results[label] = measure_in_subprocess(script, ["--phase", phase], timeout=timeout)
             name = {"b": "base.automation", "c": "raw SQL"}[label]
-            print(f"({label})  {name:<15} {fmt(results[label])}", flush=True)
-        a, a2, b, c = (results[k] for k in ("a", "a2", "b", "c"))
-        b_seconds = b.get("seconds") or b.get("timeout")
-        b_note = "" if "seconds" in b else " (b stopped: at least)"
-        print(f"b/a = {ratio(b_seconds, a['seconds'])}x faster than base.automation{b_note}")
+            print(f"({label})  {name:<15} {fmt(results[label], done, timeout, 'patients')}", flush=True)
+        a, a2, c = results["a"], results["a2"], results["c"]
+        check_equal("(a) and (c): the same tasks and follower rows", a["outcome"], c["outcome"])
+        if a["outcome"]["followed_by_assignee"] != a["tasks"]:
+            raise SystemExit("(a): some tasks are not followed by their assignee")
+        b = results.get("b")
+        if b and "outcome" in b:
+            check_equal("(a) and (b): the same tasks, each followed by its assignee", a["outcome"], b["outcome"])
+        elif b:
+            print(
+                "     (b) was stopped: its single transaction committed nothing to compare; "
+                f"its output is checked at {args.check_size} patients"
+            )
+        if args.profile:
+            with environment(registry) as env:
+                reset_tasks(env)
+            vacuum(DB)
+            results["profile"] = measure_in_subprocess(script, ["--phase", "profile"], timeout=3600)
+            print_profile(results["profile"])
         print(f"a/c = {ratio(a['seconds'], c['seconds'])}x the raw SQL floor")
+        if b:
+            b_seconds = b.get("seconds") or b.get("timeout")
+            b_note = "" if "seconds" in b else " (b stopped: at least)"
+            print(f"b/a = {ratio(b_seconds, a['seconds'])}x faster than base.automation{b_note}")
         print(f"a2/a = {ratio(a2['seconds'] * 100, a['seconds'])} % (second run, {a2['tasks']} tasks)")
         summary.append((size, visits, results))
         with environment(registry) as env:
             reset_tasks(env)
 
     print("\nSummary")
-    print("patients | tasks | (a) s | (b) s | (c) s | (a2) s | b/a | a/c | a2/a")
+    print("patients | tasks | (a) s | (b) s | (c) s | (a2) s | a/c | b/a | a2/a")
     for size, _visits, r in summary:
-        b_seconds = r["b"].get("seconds", f">{r['b'].get('timeout')}")
-        b_value = r["b"].get("seconds") or r["b"].get("timeout")
+        b = r.get("b", {})
+        b_value = b.get("seconds") or b.get("timeout")
+        b_text = b.get("seconds", f">={b.get('timeout')}" if b else "-")
         print(
-            f"{size} | {r['a']['tasks']} | {r['a']['seconds']} | {b_seconds} | {r['c']['seconds']} | "
-            f"{r['a2']['seconds']} | {ratio(b_value, r['a']['seconds'])} | "
-            f"{ratio(r['a']['seconds'], r['c']['seconds'])} | {ratio(r['a2']['seconds'] * 100, r['a']['seconds'])} %"
+            f"{size} | {r['a']['tasks']} | {r['a']['seconds']} | {b_text} | {r['c']['seconds']} | "
+            f"{r['a2']['seconds']} | {ratio(r['a']['seconds'], r['c']['seconds'])} | "
+            f"{ratio(b_value, r['a']['seconds']) if b_value else '-'} | "
+            f"{ratio(r['a2']['seconds'] * 100, r['a']['seconds'])} %"
         )
+    save("recall", {"started": started, "machine": machine(), "argv": sys.argv[1:], "runs": summary})
 
 
 if __name__ == "__main__":

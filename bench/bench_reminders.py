@@ -17,12 +17,12 @@ Run it with ``bench/run.sh reminders [--history 200000] [--due 10000]``.
 import argparse
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 
 from datagen import PATIENT_PREFIX, create_patients, delete_patients, vacuum
-from odoo_env import DB, Measure, boot, emit, environment, measure_in_subprocess, ratio
+from odoo_env import DB, Measure, boot, emit, environment, measure_in_subprocess, ratio, report_automation_progress
+from odoo_env import fmt as shared_fmt
 
 B_TIMEOUT = 15 * 60
 RULES = ("clinic_retention.automation_visit_reminder_email", "clinic_retention.automation_visit_reminder_sms")
@@ -102,19 +102,7 @@ def phase_pass(registry, precise):
         _department, rules = fixture(env)
         rules.write({"clinic_precise": precise})
     if not precise:
-        # Report the stock scheduler's pace should it have to be stopped.
-        automation_class = registry["base.automation"]
-        stock_process = automation_class._process
-        done = {"count": 0, "start": time.perf_counter()}
-
-        def counting_process(self, records, domain_post=None):
-            result = stock_process(self, records, domain_post=domain_post)
-            done["count"] += len(records)
-            if done["count"] % 250 == 0:
-                print(f"PROGRESS {done['count']} {time.perf_counter() - done['start']:.1f}", flush=True)
-            return result
-
-        automation_class._process = counting_process
+        report_automation_progress(registry)  # its pace, should it have to be stopped
     results = {}
     for label in ("first", "second") if precise else ("first",):
         with environment(registry) as env:
@@ -131,16 +119,7 @@ PHASES = {"precise": lambda registry: phase_pass(registry, True), "stock": lambd
 
 
 def fmt(result):
-    if "timeout" in result:
-        pace = ""
-        if result.get("progress"):
-            count, seconds = result["progress"]
-            pace = f", {count} visits processed by then ({count / seconds:.1f}/s)"
-        return f"stopped after {result['timeout']} s (over {B_TIMEOUT // 60} min){pace}"
-    return (
-        f"{result['seconds']:>8.2f} s  {result['queries']:>8} queries  memory +{result['peak_mb']:.0f} MB "
-        f"(peak RSS {result['max_rss_mb']:.0f} MB)  {result['emails']} emails, {result['sms']} SMS"
-    )
+    return shared_fmt(result, lambda r: f"{r['emails']} emails, {r['sms']} SMS", B_TIMEOUT, "visits")
 
 
 def main():

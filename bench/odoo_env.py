@@ -35,7 +35,8 @@ def boot():
             "--max-cron-threads=0",
         ]
     )
-    return odoo.modules.registry.Registry(DB)
+    boot.registry = odoo.modules.registry.Registry(DB)
+    return boot.registry
 
 
 @contextlib.contextmanager
@@ -118,3 +119,73 @@ def ratio(numerator, denominator):
     if not denominator:
         return "n/a"
     return f"{numerator / denominator:.2f}"
+
+
+def fmt(result, done, limit_seconds=None, unit="records"):
+    """One line for a measurement: seconds, queries, memory and ``done(result)``
+    (e.g. "1000 tasks"); a run stopped at its time limit reads "stopped after
+    N s" with the pace it had by then (so the figure is "at least")."""
+    if "timeout" in result:
+        pace = ""
+        if result.get("progress"):
+            count, seconds = result["progress"]
+            pace = f", {count} {unit} processed by then ({count / seconds:.1f}/s)"
+        limit = f" (over {limit_seconds // 60} min)" if limit_seconds else ""
+        return f"stopped after {result['timeout']} s{limit}{pace}"
+    return (
+        f"{result['seconds']:>8.2f} s  {result['queries']:>8} queries  memory +{result['peak_mb']:.0f} MB "
+        f"(peak RSS {result['max_rss_mb']:.0f} MB)  {done(result)}"
+    )
+
+
+def check_equal(label, expected, actual):
+    """Stop the benchmark when two contenders did not produce the same
+    result: a ratio between different work means nothing."""
+    if expected != actual:
+        raise SystemExit(f"UNEQUAL OUTPUT ({label}): {expected!r} != {actual!r}; no ratio is printed")
+    print(f"     equal output checked: {label}", flush=True)
+
+
+def machine():
+    """What the figures were measured on (for bench/RESULTS.md)."""
+    import platform
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            cpu = next(line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    with environment(boot.registry) as env:
+        env.cr.execute("SHOW server_version")
+        postgres = env.cr.fetchone()[0]
+    return f"{os.cpu_count()} cores ({cpu}), PostgreSQL {postgres}, Python {platform.python_version()}"
+
+
+def save(name, payload):
+    """Keep the run's figures as JSON in bench/results/ (git-ignored; the
+    last full run is copied by hand into bench/RESULTS.md)."""
+    folder = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.json")
+    with open(path, "w") as out:
+        json.dump(payload, out, indent=2, default=str)
+    print(f"\nfigures saved in {path}")
+
+
+def report_automation_progress(registry, every=250):
+    """Make the stock automation scheduler print ``PROGRESS <records>
+    <seconds>`` as it goes, so a run stopped at its time limit still gives
+    its pace (its single transaction commits nothing before the end)."""
+    automation_class = registry["base.automation"]
+    stock_process = automation_class._process
+    done = {"count": 0, "start": time.perf_counter()}
+
+    def counting_process(self, records, domain_post=None):
+        result = stock_process(self, records, domain_post=domain_post)
+        done["count"] += len(records)
+        if done["count"] % every == 0:
+            print(f"PROGRESS {done['count']} {time.perf_counter() - done['start']:.1f}", flush=True)
+        return result
+
+    automation_class._process = counting_process

@@ -10,7 +10,6 @@
     "license": "LGPL-3",
     "development_status": "Beta",
     "application": True,
-    "installable": True,
     "depends": [
         "base_automation",
         "calendar",

@@ -98,6 +98,20 @@ ensure_venv() {
     printf '%s\n' "$want" > "$stamp_file"
 }
 
+# The pinned linters and coverage of requirements-dev.txt, in the same
+# virtualenv (coverage must run Odoo). A stamp makes an unchanged set free.
+ensure_dev_tools() {
+    local stamp_file="$VENV/.clinic-dev-requirements.sha256" want
+    want="$(sha256sum "$REPO_DIR/requirements-dev.txt" | cut -d' ' -f1)"
+    if [ "$(cat "$stamp_file" 2>/dev/null)" = "$want" ]; then
+        return 0
+    fi
+    log "installing the pinned linters and coverage of requirements-dev.txt into $VENV"
+    "$VENV/bin/pip" install -q --disable-pip-version-check -r "$REPO_DIR/requirements-dev.txt" \
+        2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+    printf '%s\n' "$want" > "$stamp_file"
+}
+
 pg_ready() {
     pg_isready -q -h "$DB_HOST" -p "$DB_PORT" >/dev/null 2>&1
 }
@@ -159,9 +173,12 @@ db_exists() {
 }
 
 # odoo_bin ARGS... : run Odoo 18 with our addon on the addons path.
+# ODOO_RUNNER: what runs odoo-bin (default the venv's python; scripts/test.sh
+# sets "coverage run"); ODOO_ADDONS: our addons folder (default this checkout;
+# the upgrade test points it at the previous release).
 odoo_bin() {
-    "$VENV/bin/python" "$ODOO_SRC/odoo-bin" \
-        --addons-path="$ODOO_SRC/addons,$REPO_DIR" \
+    ${ODOO_RUNNER:-"$VENV/bin/python"} "$ODOO_SRC/odoo-bin" \
+        --addons-path="$ODOO_SRC/addons,${ODOO_ADDONS:-$REPO_DIR}" \
         --data-dir="$STATE_DIR/data" \
         --db_host="$DB_HOST" --db_port="$DB_PORT" \
         --db_user="$DB_USER" --db_password="$DB_PASSWORD" \

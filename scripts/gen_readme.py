@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Assemble clinic_retention/README.rst from the addon's readme/*.md
-(the OCA layout: DESCRIPTION, CONFIGURE, USAGE). Run after editing them:
+(the OCA layout: DESCRIPTION, CONFIGURE, USAGE, HISTORY, CONTRIBUTORS).
+Run after editing them:
 
     python3 scripts/gen_readme.py
 """
@@ -10,13 +11,20 @@ import re
 
 ADDON = pathlib.Path(__file__).resolve().parent.parent / "clinic_retention"
 TITLE = "Clinic Patient Retention"
-PARTS = [("DESCRIPTION.md", None), ("CONFIGURE.md", "Configuration"), ("USAGE.md", "Usage")]
+PARTS = [
+    ("DESCRIPTION.md", None),
+    ("CONFIGURE.md", "Configuration"),
+    ("USAGE.md", "Usage"),
+    ("HISTORY.md", "Changelog"),
+]
 
 
-def to_rst(text):
-    # Our readme Markdown only uses lists, **bold**, *italics* and `code`:
-    # the same in reStructuredText except inline code.
-    return re.sub(r"(?<!`)`([^`]+)`(?!`)", r"``\1``", text)
+def to_rst(text, level="-"):
+    # Our readme Markdown only uses lists, **bold**, *italics*, `code` and
+    # "## " sub-headings: the same in reStructuredText except inline code and
+    # headings.
+    text = re.sub(r"(?<!`)`([^`]+)`(?!`)", r"``\1``", text)
+    return re.sub(r"^## (.+)$", lambda m: f"{m.group(1)}\n{level * len(m.group(1))}", text, flags=re.M)
 
 
 def main():
@@ -25,8 +33,8 @@ def main():
         TITLE,
         "=" * len(TITLE),
         "",
-        ".. This file is assembled from readme/DESCRIPTION.md, readme/CONFIGURE.md and",
-        "   readme/USAGE.md by scripts/gen_readme.py: edit those, then run it.",
+        ".. This file is assembled from readme/DESCRIPTION.md, CONFIGURE.md, USAGE.md,",
+        "   HISTORY.md and CONTRIBUTORS.md by scripts/gen_readme.py: edit those, then run it.",
         "",
         "|badge1| |badge2|",
         "",
@@ -41,6 +49,9 @@ def main():
             out += [heading, "=" * len(heading), ""]
         out += [to_rst((ADDON / "readme" / name).read_text()).rstrip(), ""]
     out += ["Credits", "=======", "", "Authors", "-------", "", "* clinic_retention contributors", ""]
+    contributors = ADDON / "readme" / "CONTRIBUTORS.md"
+    if contributors.exists():
+        out += ["Contributors", "------------", "", to_rst(contributors.read_text()).rstrip(), ""]
     (ADDON / "README.rst").write_text("\n".join(out))
 
 

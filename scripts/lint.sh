@@ -1,16 +1,26 @@
 #!/usr/bin/env bash
-# Lint and format check: ruff and pylint-odoo's mandatory checks, through
-# pre-commit (the hooks use the tools installed in .venv, no network).
-#   scripts/lint.sh            # check everything
-#   .venv/bin/pre-commit install   # once, to run the hooks on every commit
+# Lint and format check, with the pinned tools of requirements-dev.txt:
+#   ruff check, ruff format --check (config: pyproject.toml) on the whole repo,
+#   pylint with pylint-odoo (config: .pylintrc) on the addon.
+# Exit code non-zero on any finding. scripts/test.sh (so .ci/run) runs it first.
+#   scripts/lint.sh                   # check everything
+#   .venv/bin/pre-commit install      # optional: the same checks on every commit
 source "$(dirname "$0")/common.sh"
 
 check_odoo
 ensure_venv
-if ! "$VENV/bin/python" -c "import pylint_odoo" >/dev/null 2>&1 || [ ! -x "$VENV/bin/pre-commit" ]; then
-    log "installing the linters into $VENV"
-    "$VENV/bin/pip" install -q --disable-pip-version-check -r "$REPO_DIR/requirements-dev.txt" \
-        2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
-fi
+ensure_dev_tools
 cd "$REPO_DIR"
-"$VENV/bin/pre-commit" run --all-files --show-diff-on-failure
+status=0
+log "ruff check"
+"$VENV/bin/ruff" check --no-fix . || status=1
+log "ruff format --check"
+"$VENV/bin/ruff" format --check . || status=1
+log "pylint-odoo (.pylintrc)"
+"$VENV/bin/pylint" --rcfile=.pylintrc clinic_retention || status=1
+if [ "$status" = 0 ]; then
+    log "lint: clean"
+else
+    log "lint: FAILED (see above)"
+fi
+exit "$status"

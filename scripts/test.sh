@@ -1,33 +1,69 @@
 #!/usr/bin/env bash
-# Run the whole clinic_retention test suite (unit tests and browser tours)
-# in a fresh throw-away database. Sets up what is missing first (virtualenv,
-# PostgreSQL, Chromium). The last line is "N passed, N failed, N skipped";
-# the exit code is non-zero on any failure, error or skipped test.
+# The whole check of clinic_retention, as CI runs it (.ci/run calls exactly
+# this command). Sets up what is missing first (virtualenv and the pinned
+# dev tools, PostgreSQL, Chromium), then:
+#   1. lint: scripts/lint.sh (ruff, ruff format --check, pylint-odoo);
+#   2. tests: install the addon in a fresh throw-away database and run every
+#      test and browser tour under `coverage run` (.coveragerc), print the
+#      line coverage of clinic_retention/ and fail below 85 %;
+#   3. upgrade: scripts/upgrade_test.sh (the previous release, its data,
+#      `-u` to this code, every record, count and KPI unchanged).
+# The last line is "N passed, N failed, N skipped"; the exit code is non-zero
+# on any lint finding, failure, error, skipped test, coverage below the
+# threshold or upgrade difference.
 #
-#   scripts/test.sh                          # everything
-#   scripts/test.sh /clinic_retention:TestClinicPatient   # a subset (Odoo --test-tags)
+#   scripts/test.sh                          # everything (what CI runs)
+#   scripts/test.sh /clinic_retention:TestClinicPatient   # a subset of tests
+#       (Odoo --test-tags; a subset skips lint, the coverage threshold and
+#       the upgrade test)
 source "$(dirname "$0")/common.sh"
 
 DB="${CLINIC_TEST_DB:-clinic_retention_test}"
 PORT="${CLINIC_TEST_HTTP_PORT:-8169}"
 TAGS="${1:-/clinic_retention}"
+FULL=$([ -z "${1:-}" ] && echo 1 || echo 0)
 LOG="$STATE_DIR/test.log"
+COVERAGE_MIN=85
 
 check_odoo
 ensure_venv
+ensure_dev_tools
 ensure_postgres
 ensure_browser
+cd "$REPO_DIR"
+
+if [ "$FULL" = 1 ]; then
+    if ! "$REPO_DIR/scripts/lint.sh"; then
+        echo "lint failed: fix the findings above (scripts/lint.sh)"
+        echo "0 passed, 1 failed, 0 skipped"
+        exit 1
+    fi
+fi
 
 if db_exists "$DB"; then
     log "dropping the previous test database $DB"
     PGPASSWORD="$DB_PASSWORD" dropdb -h "$DB_HOST" -p "$DB_PORT" -U "$DB_USER" --force "$DB"
 fi
-rm -rf "$STATE_DIR/data/filestore/$DB"
+rm -rf "$STATE_DIR/data/filestore/$DB" "$STATE_DIR"/.coverage*
 
-log "installing clinic_retention in $DB and running its tests ($TAGS); full log: $LOG"
+log "installing clinic_retention in $DB and running its tests ($TAGS) under coverage; full log: $LOG"
 set +e
-odoo_bin -d "$DB" -i clinic_retention --test-tags "$TAGS" --stop-after-init \
+ODOO_RUNNER="$VENV/bin/coverage run --rcfile=$REPO_DIR/.coveragerc" \
+    odoo_bin -d "$DB" -i clinic_retention --test-tags "$TAGS" --stop-after-init \
     --http-port="$PORT" --max-cron-threads=0 --log-level=info 2>&1 | tee "$LOG"
 rc=${PIPESTATUS[0]}
 set -e
-"$VENV/bin/python" "$REPO_DIR/scripts/test_summary.py" "$LOG" "$rc"
+
+extra=()
+if [ "$FULL" = 1 ]; then
+    coverage="$("$VENV/bin/coverage" report --rcfile=.coveragerc --format=total 2>/dev/null || echo 0)"
+    "$VENV/bin/coverage" report --rcfile=.coveragerc --skip-covered --sort=cover 2>/dev/null | tail -n 25 \
+        > "$STATE_DIR/coverage.txt" || true
+    extra+=(--coverage "$coverage" --coverage-min "$COVERAGE_MIN")
+    set +e
+    "$REPO_DIR/scripts/upgrade_test.sh" 2>&1 | tee "$STATE_DIR/upgrade.log"
+    upgrade_rc=${PIPESTATUS[0]}
+    set -e
+    extra+=(--upgrade "$upgrade_rc")
+fi
+"$VENV/bin/python" "$REPO_DIR/scripts/test_summary.py" "$LOG" "$rc" "${extra[@]}"

@@ -1,13 +1,17 @@
 """Summarise an Odoo test log into one closing line.
 
-Usage: test_summary.py LOGFILE ODOO_EXIT_CODE
+Usage: test_summary.py LOGFILE ODOO_EXIT_CODE [--coverage PCT --coverage-min PCT] [--upgrade RC]
 
 Prints the failing tests, the skipped ones and any error logged outside a
 test, then ``N passed, N failed, N skipped`` as the very last line. Exits 1
 when anything failed, errored or was skipped (a skipped browser tour means
 no browser ran it, which is a failure for us), or when Odoo itself failed.
+With ``--coverage``, a line coverage below ``--coverage-min`` counts as one
+failed check; with ``--upgrade``, the upgrade test counts as one check that
+passed (exit code 0) or failed.
 """
 
+import argparse
 import re
 import sys
 
@@ -17,7 +21,7 @@ LEVEL = re.compile(r"^\S+ \S+ \d+ (ERROR|CRITICAL) ")
 FAILED_TEST = re.compile(r"^\S+ \S+ \d+ ERROR \S+ \S+: (FAIL|ERROR): (.*)$")
 
 
-def main(path, odoo_rc):
+def main(path, odoo_rc, coverage=None, coverage_min=0.0, upgrade_rc=None):
     with open(path, encoding="utf-8", errors="replace") as log:
         lines = log.read().splitlines()
 
@@ -51,6 +55,17 @@ def main(path, odoo_rc):
         failed = len(stray_errors)
     passed = max(total - failures - errors - len(skipped), 0)
 
+    extra_bad = False
+    if coverage is not None:
+        ok = coverage >= coverage_min
+        print(f"coverage {coverage:.1f} % of clinic_retention/ lines (minimum {coverage_min:.0f} %)")
+        passed, failed = (passed + 1, failed) if ok else (passed, failed + 1)
+        extra_bad |= not ok
+    if upgrade_rc is not None:
+        ok = upgrade_rc == 0
+        print("upgrade  from the previous release: " + ("data unchanged" if ok else "FAILED (see .local/upgrade.log)"))
+        passed, failed = (passed + 1, failed) if ok else (passed, failed + 1)
+        extra_bad |= not ok
     for name in failed_tests:
         print(f"failed   {name}")
     for line in stray_errors:
@@ -60,9 +75,16 @@ def main(path, odoo_rc):
     if total == 0:
         print("No test ran.")
     print(f"{passed} passed, {failed} failed, {len(skipped)} skipped")
-    bad = failed or skipped or total == 0 or odoo_rc not in (0,)
+    bad = failed or skipped or total == 0 or odoo_rc not in (0,) or extra_bad
     return 1 if bad else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1], int(sys.argv[2])))
+    parser = argparse.ArgumentParser()
+    parser.add_argument("log")
+    parser.add_argument("odoo_rc", type=int)
+    parser.add_argument("--coverage", type=float)
+    parser.add_argument("--coverage-min", type=float, default=0.0)
+    parser.add_argument("--upgrade", type=int, dest="upgrade_rc")
+    args = parser.parse_args()
+    sys.exit(main(args.log, args.odoo_rc, args.coverage, args.coverage_min, args.upgrade_rc))

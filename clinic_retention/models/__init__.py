@@ -1,3 +1,5 @@
+from . import clinic_interval_mixin
+from . import clinic_stage_mixin
 from . import res_company
 from . import res_config_settings
 from . import res_partner

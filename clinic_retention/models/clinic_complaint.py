@@ -32,7 +32,8 @@ class ClinicComplaint(models.Model):
 
     _name = "clinic.complaint"
     _description = "Complaint"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "clinic.stage.mixin"]
+    _stage_model = "clinic.complaint.stage"
     _order = "priority desc, deadline, id desc"
     _check_company_auto = True
 
@@ -118,14 +119,6 @@ class ClinicComplaint(models.Model):
     # ------------------------------------------------------------------
     # Defaults, stages
     # ------------------------------------------------------------------
-
-    @api.model
-    def _stage_of_kind(self, kind):
-        return self.env["clinic.complaint.stage"].sudo().search([("kind", "=", kind)], limit=1)
-
-    @api.model
-    def _read_group_stage_ids(self, stages, domain):
-        return stages.sudo().search([], order=stages._order).with_env(stages.env)
 
     # ------------------------------------------------------------------
     # Computes
@@ -284,13 +277,6 @@ class ClinicComplaint(models.Model):
     # ------------------------------------------------------------------
     # Buttons
     # ------------------------------------------------------------------
-
-    def _move_to(self, kind):
-        stage = self._stage_of_kind(kind)
-        if not stage:
-            raise UserError(self.env._("No complaint stage of kind %(kind)s is configured.", kind=kind))
-        self.write({"stage_id": stage.id})
-        return True
 
     def action_investigate(self):
         return self._move_to("investigating")

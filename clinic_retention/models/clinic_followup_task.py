@@ -1,8 +1,7 @@
-from collections import defaultdict
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import create_index
 
 REASONS = [
@@ -41,6 +40,9 @@ OUTCOMES = [
 # Outcomes that count as a success in reports (issue: success = reached or booked).
 SUCCESS_OUTCOMES = ("reached", "visit_booked")
 
+# Fields only the recall engine (superuser) writes.
+ENGINE_FIELDS = ("recall_key", "due_date")
+
 DEFAULT_RETRY_DAYS = 2
 DEFAULT_MAX_ATTEMPTS = 3
 
@@ -55,13 +57,14 @@ class ClinicFollowupTask(models.Model):
 
     _name = "clinic.followup.task"
     _description = "Follow-up Task"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "clinic.stage.mixin"]
+    _stage_model = "clinic.followup.stage"
     _order = "priority desc, date_deadline, id"
     _check_company_auto = True
     _mail_post_access = "read"
 
     name = fields.Char(required=True, tracking=True)
-    active = fields.Boolean(default=True)
+    active = fields.Boolean(default=True, tracking=True)
     patient_id = fields.Many2one(
         "clinic.patient",
         required=True,
@@ -109,7 +112,7 @@ class ClinicFollowupTask(models.Model):
     state = fields.Selection(related="stage_id.kind", store=True, index=True, string="Status")
     is_closed = fields.Boolean(related="stage_id.is_closed", store=True, index=True)
     date_deadline = fields.Date(string="Deadline", index=True, tracking=True)
-    due_date = fields.Date(help="When the visit this task is about is due (recalls).", readonly=True)
+    due_date = fields.Date(help="When the visit this task is about is due (recalls).", readonly=True, copy=False)
     priority = fields.Selection([("0", "Normal"), ("1", "Urgent")], default="0")
     color = fields.Integer()
     attempt_count = fields.Integer(string="Attempts", default=0, tracking=True, copy=False)
@@ -141,9 +144,9 @@ class ClinicFollowupTask(models.Model):
     health_guidance = fields.Html(help="Advice given to the patient during the follow-up.")
     notes = fields.Html()
     is_overdue = fields.Boolean(compute="_compute_is_overdue", search="_search_is_overdue")
-    company_id = fields.Many2one(
-        related="department_id.company_id", store=True, index=True, precompute=True, readonly=True
-    )
+    # computed for a whole batch at flush (a precomputed related field is
+    # computed record by record in create(), a quarter of the recall engine's time)
+    company_id = fields.Many2one(related="department_id.company_id", store=True, index=True, readonly=True)
 
     _sql_constraints = [
         # The idempotency key of the recall engine: a second run, a re-run
@@ -176,26 +179,6 @@ class ClinicFollowupTask(models.Model):
     def _default_stage(self):
         department_id = self.env.context.get("default_department_id")
         return self._stage_of_kind("new", self.env["clinic.department"].browse(department_id))
-
-    @api.model
-    def _stage_of_kind(self, kind, department):
-        """The first stage of ``kind`` for ``department`` (its own stages
-        first, then the shared ones)."""
-        Stage = self.env["clinic.followup.stage"].sudo()
-        if department:
-            stage = Stage.search([("kind", "=", kind), ("department_ids", "in", department.ids)], limit=1)
-            if stage:
-                return stage
-        return Stage.search([("kind", "=", kind), ("department_ids", "=", False)], limit=1)
-
-    @api.model
-    def _read_group_stage_ids(self, stages, domain):
-        department_id = self.env.context.get("default_department_id")
-        search_domain = [("department_ids", "=", False)]
-        if department_id:
-            search_domain = ["|", ("department_ids", "in", [department_id])] + search_domain
-        search_domain = ["|", ("id", "in", stages.ids)] + search_domain
-        return stages.sudo().search(search_domain, order=stages._order).with_env(stages.env)
 
     # ------------------------------------------------------------------
     # Computes
@@ -256,8 +239,15 @@ class ClinicFollowupTask(models.Model):
     # CRUD
     # ------------------------------------------------------------------
 
+    def _check_engine_fields(self, vals_list):
+        """The recall key and due date belong to the recall engine (it runs as
+        superuser): a user rewriting them could make it skip a patient."""
+        if not self.env.su and any(vals.get(name) for vals in vals_list for name in ENGINE_FIELDS):
+            raise AccessError(self.env._("The recall key and due date of a follow-up are set by the recall engine."))
+
     @api.model_create_multi
     def create(self, vals_list):
+        self._check_engine_fields(vals_list)
         departments = self.env["clinic.department"].browse(
             {vals["department_id"] for vals in vals_list if vals.get("department_id")}
         )
@@ -268,6 +258,7 @@ class ClinicFollowupTask(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
+        self._check_engine_fields([vals])
         if "stage_id" in vals:
             stage = self.env["clinic.followup.stage"].browse(vals["stage_id"])
             now = fields.Datetime.now()
@@ -301,17 +292,6 @@ class ClinicFollowupTask(models.Model):
             assignees.append(user_id)
         return assignees
 
-    def _subscribe_assignees(self):
-        """Make each assignee a follower, one query per assignee (the recall
-        engine creates tasks with ``tracking_disable`` for speed and calls
-        this instead of the per-record auto-subscription)."""
-        by_partner = defaultdict(list)
-        for task in self.filtered("user_id"):
-            by_partner[task.user_id.partner_id.id].append(task.id)
-        Followers = self.env["mail.followers"].sudo()
-        for partner_id, task_ids in by_partner.items():
-            Followers._insert_followers(self._name, task_ids, [partner_id], check_existing=True)
-
     # ------------------------------------------------------------------
     # Buttons
     # ------------------------------------------------------------------
@@ -320,14 +300,6 @@ class ClinicFollowupTask(models.Model):
         closed = self.filtered("is_closed")
         if closed:
             raise UserError(self.env._("The follow-up “%(task)s” is already closed.", task=closed[0].name))
-
-    def _move_to(self, kind, **vals):
-        by_department = {}
-        for task in self:
-            by_department.setdefault(task.department_id, self.browse())
-            by_department[task.department_id] |= task
-        for department, tasks in by_department.items():
-            tasks.write(dict(vals, stage_id=self._stage_of_kind(kind, department).id))
 
     def _record_attempt(self):
         now = fields.Datetime.now()

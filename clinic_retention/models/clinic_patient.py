@@ -450,9 +450,13 @@ class ClinicPatient(models.Model):
             added = patient.family_member_ids - before
             removed = before - patient.family_member_ids
             for member in added.filtered(lambda m, p=patient: p not in m.family_member_ids):
-                super(ClinicPatient, member).write({"family_member_ids": [fields.Command.link(patient.id)]})
+                super(ClinicPatient, member).write(  # pylint: disable=super-method-mismatch  # skip our write: no loop
+                    {"family_member_ids": [fields.Command.link(patient.id)]}
+                )
             for member in removed.filtered(lambda m, p=patient: p in m.family_member_ids):
-                super(ClinicPatient, member).write({"family_member_ids": [fields.Command.unlink(patient.id)]})
+                super(ClinicPatient, member).write(  # pylint: disable=super-method-mismatch  # skip our write: no loop
+                    {"family_member_ids": [fields.Command.unlink(patient.id)]}
+                )
         return True
 
     # ------------------------------------------------------------------
@@ -556,7 +560,7 @@ class ClinicPatient(models.Model):
         Batched, committed per batch, resumable."""
         now = fields.Datetime.now()
         stale = self.browse()
-        for company in self.env["res.company"].search([]):
+        for company in self.env["res.company"].search([]):  # pylint: disable=no-search-all  # a few companies
             new_limit = now - timedelta(days=company.clinic_new_days)
             lapse_limit = now - timedelta(days=company.clinic_lapse_days)
             lost_limit = now - timedelta(days=company.clinic_active_days)

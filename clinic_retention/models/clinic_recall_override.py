@@ -1,6 +1,4 @@
-from odoo import api, fields, models
-
-from .clinic_recall_rule import INTERVAL_UNITS, interval_parts
+from odoo import fields, models
 
 
 class ClinicRecallOverride(models.Model):
@@ -9,6 +7,7 @@ class ClinicRecallOverride(models.Model):
 
     _name = "clinic.recall.override"
     _description = "Recall Interval Override"
+    _inherit = ["clinic.interval.mixin"]
     _order = "rule_id, patient_id"
     _check_company_auto = True
 
@@ -16,20 +15,11 @@ class ClinicRecallOverride(models.Model):
     rule_id = fields.Many2one("clinic.recall.rule", required=True, index=True, ondelete="cascade", check_company=True)
     patient_id = fields.Many2one("clinic.patient", required=True, index=True, ondelete="cascade", check_company=True)
     company_id = fields.Many2one(related="rule_id.company_id", store=True)
-    interval_number = fields.Integer(string="Every", required=True, default=3)
-    interval_unit = fields.Selection(INTERVAL_UNITS, default="months", required=True)
-    interval_months = fields.Integer(compute="_compute_interval_parts", store=True)
-    interval_days = fields.Integer(compute="_compute_interval_parts", store=True)
+    interval_number = fields.Integer(required=True, default=3)
+    interval_unit = fields.Selection(default="months")
     note = fields.Char(help="Why this patient has their own interval.")
 
     _sql_constraints = [
         ("rule_patient_uniq", "unique(rule_id, patient_id)", "A patient has one override per recall rule."),
         ("interval_positive", "CHECK(interval_number > 0)", "The interval must be at least 1."),
     ]
-
-    @api.depends("interval_number", "interval_unit")
-    def _compute_interval_parts(self):
-        for override in self:
-            override.interval_months, override.interval_days = interval_parts(
-                override.interval_number, override.interval_unit
-            )

@@ -1,14 +1,15 @@
 import logging
 import threading
 from collections import defaultdict
-from datetime import timedelta
 
 import psycopg2.errors
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import SQL, mute_logger
 from odoo.tools.safe_eval import safe_eval
+
+from ..tools import recall_sql
 
 _logger = logging.getLogger(__name__)
 
@@ -19,8 +20,6 @@ RULE_KINDS = [
     ("lapsed", "Lapsed-patient reactivation"),
 ]
 
-INTERVAL_UNITS = [("days", "Days"), ("weeks", "Weeks"), ("months", "Months")]
-
 TASK_REASON_BY_KIND = {
     "recall": "recall",
     "chronic": "chronic",
@@ -30,18 +29,14 @@ TASK_REASON_BY_KIND = {
 
 # One candidate query finds up to BATCH_SIZE due tasks; they are created
 # CHUNK_SIZE at a time (and committed per chunk when the cron runs them).
-DEFAULT_BATCH_SIZE = 10000
-CHUNK_SIZE = 1000
-
-
-def interval_parts(number, unit):
-    """(months, days) of an interval given as a number of days, weeks or months."""
-    number = number or 0
-    if unit == "months":
-        return number, 0
-    if unit == "weeks":
-        return 0, 7 * number
-    return 0, number
+# The candidate query reads the rule's whole visit history, so a large batch
+# runs it rarely (at 100,000 patients: twice, not eight times).
+DEFAULT_BATCH_SIZE = 50000
+CHUNK_SIZE = 2000
+# "Run now" opens at most this many tasks in the user's request; the
+# scheduled action opens the rest in the background.
+RUN_NOW_LIMIT = 2000
+MANAGER_GROUP = "clinic_retention.group_clinic_retention_manager"
 
 
 class ClinicRecallRule(models.Model):
@@ -60,11 +55,13 @@ class ClinicRecallRule(models.Model):
     through the ORM in batches. Every task carries a unique ``recall_key``
     (rule + patient + due date, or rule + step + visit), so re-runs,
     crashed-and-resumed runs and concurrent runs never open a task twice.
+    A rule that fails is logged and skipped; the other rules still run.
+    Dates (due dates, "today") are the clinic's local dates.
     """
 
     _name = "clinic.recall.rule"
     _description = "Recall Rule"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "clinic.interval.mixin"]
     _order = "sequence, id"
     _check_company_auto = True
 
@@ -98,10 +95,8 @@ class ClinicRecallRule(models.Model):
         default="[]",
         help="Only patients matching this filter are recalled.",
     )
-    interval_number = fields.Integer(string="Every", default=6, tracking=True)
-    interval_unit = fields.Selection(INTERVAL_UNITS, default="months", required=True, tracking=True)
-    interval_months = fields.Integer(compute="_compute_interval_parts", store=True)
-    interval_days = fields.Integer(compute="_compute_interval_parts", store=True)
+    interval_number = fields.Integer(default=6, tracking=True)
+    interval_unit = fields.Selection(default="months", tracking=True)
     lead_days = fields.Integer(
         string="Open the task (days before due)",
         default=14,
@@ -157,25 +152,23 @@ class ClinicRecallRule(models.Model):
     task_count = fields.Integer(compute="_compute_task_counts")
     open_task_count = fields.Integer(compute="_compute_task_counts")
 
-    @api.depends("interval_number", "interval_unit")
-    def _compute_interval_parts(self):
-        for rule in self:
-            rule.interval_months, rule.interval_days = interval_parts(rule.interval_number, rule.interval_unit)
-
     @api.depends("kind")
     def _compute_max_overdue_days(self):
         for rule in self:
             rule.max_overdue_days = 7 if rule.kind == "post_visit" else 180
 
     def _compute_task_counts(self):
-        Task = self.env["clinic.followup.task"]
-        totals = dict(Task._read_group([("rule_id", "in", self.ids)], ["rule_id"], ["__count"]))
-        opened = dict(
-            Task._read_group([("rule_id", "in", self.ids), ("is_closed", "=", False)], ["rule_id"], ["__count"])
+        totals, opened = defaultdict(int), defaultdict(int)
+        groups = self.env["clinic.followup.task"]._read_group(
+            [("rule_id", "in", self.ids)], ["rule_id", "is_closed"], ["__count"]
         )
+        for rule, is_closed, count in groups:
+            totals[rule] += count
+            if not is_closed:
+                opened[rule] += count
         for rule in self:
-            rule.task_count = totals.get(rule, 0)
-            rule.open_task_count = opened.get(rule, 0)
+            rule.task_count = totals[rule]
+            rule.open_task_count = opened[rule]
 
     @api.constrains("kind", "interval_number", "step_ids", "lead_days", "max_overdue_days")
     def _check_configuration(self):
@@ -219,147 +212,17 @@ class ClinicRecallRule(models.Model):
 
     def _candidate_filters(self, alias_patient):
         """SQL conditions on the patient shared by every rule kind."""
-        self.ensure_one()
-        conditions = [
-            SQL("partner.active"),
-            SQL("%s.preferred_channel IS DISTINCT FROM 'none'", SQL.identifier(alias_patient)),
-            SQL("%s.company_id = %s", SQL.identifier(alias_patient), self.company_id.id),
-        ]
-        if self.only_with_care_consent:
-            conditions.append(SQL("%s.care_consent", SQL.identifier(alias_patient)))
-        domain = self._patient_domain()
-        if domain:
-            query = self.env["clinic.patient"].sudo().with_context(active_test=False)._search(domain)
-            conditions.append(SQL("%s.id IN %s", SQL.identifier(alias_patient), query.subselect()))
-        return SQL(" AND ").join(conditions)
+        return recall_sql.candidate_filters(self, alias_patient)
 
     def _due_sql(self):
         """For recall, chronic and lapsed rules: ``(patient_id, due_date)``
         of every patient with a completed visit of the rule's kind."""
-        self.ensure_one()
-        visit_filter = [SQL("v.state = 'done'"), SQL("v.company_id = %s", self.company_id.id)]
-        if self.kind != "lapsed" or self.lapsed_scope == "department":
-            visit_filter.append(SQL("v.department_id = %s", self.department_id.id))
-        if self.kind != "lapsed" and self.service_id:
-            visit_filter.append(SQL("v.service_id = %s", self.service_id.id))
-        months, days = self.interval_months, self.interval_days
-        return SQL(
-            """
-            SELECT last_visit.patient_id,
-                   (last_visit.last_start::date + make_interval(
-                        months => COALESCE(override.interval_months, cadence.interval_months, %(months)s),
-                        days => COALESCE(override.interval_days, cadence.interval_days, %(days)s)))::date
-                       AS due_date
-              FROM (SELECT v.patient_id, MAX(v.start) AS last_start, COUNT(*) AS done_count
-                      FROM clinic_visit v
-                     WHERE %(visit_filter)s
-                  GROUP BY v.patient_id) AS last_visit
-         LEFT JOIN clinic_recall_override override
-                ON override.rule_id = %(rule)s AND override.patient_id = last_visit.patient_id
-               AND override.active
-         LEFT JOIN LATERAL (
-                   SELECT step.interval_months, step.interval_days
-                     FROM clinic_recall_rule_step step
-                    WHERE step.rule_id = %(rule)s AND %(is_chronic)s
-                      AND step.min_visits <= last_visit.done_count
-                 ORDER BY step.min_visits DESC
-                    LIMIT 1) AS cadence ON TRUE
-            """,
-            months=months,
-            days=days,
-            visit_filter=SQL(" AND ").join(visit_filter),
-            rule=self.id,
-            is_chronic=self.kind == "chronic",
-        )
+        return recall_sql.due_sql(self)
 
     def _candidates_sql(self, limit):
         """Rows ``(patient_id, due_date, visit_id, step_id, recall_key)`` due
         now, with no task yet, ordered by due date."""
-        self.ensure_one()
-        today = fields.Date.context_today(self)
-        horizon = today + timedelta(days=self.lead_days)
-        oldest = today - timedelta(days=self.max_overdue_days) if self.max_overdue_days else None
-        now = fields.Datetime.now()
-        if self.kind == "post_visit":
-            max_offset = max(self.step_ids.mapped("offset_days") or [0])
-            visit_filter = [
-                SQL("v.state = 'done'"),
-                SQL("v.company_id = %s", self.company_id.id),
-                SQL("v.department_id = %s", self.department_id.id),
-            ]
-            if self.service_id:
-                visit_filter.append(SQL("v.service_id = %s", self.service_id.id))
-            if oldest:
-                # lets the (department, state, start) index skip older history
-                visit_filter.append(SQL("v.start >= %s", oldest - timedelta(days=max_offset + 1)))
-            return SQL(
-                """
-                SELECT candidate.* FROM (
-                    SELECT v.patient_id,
-                           (v.start::date + step.offset_days) AS due_date,
-                           v.id AS visit_id,
-                           step.id AS step_id,
-                           CONCAT('r', %(rule)s, ':s', step.id, ':v', v.id) AS recall_key
-                      FROM clinic_visit v
-                      JOIN clinic_recall_rule_step step ON step.rule_id = %(rule)s
-                      JOIN clinic_patient patient ON patient.id = v.patient_id
-                      JOIN res_partner partner ON partner.id = patient.partner_id
-                     WHERE %(visit_filter)s AND %(patient_filter)s
-                       AND (v.start::date + step.offset_days) <= %(horizon)s
-                       AND (%(oldest)s::date IS NULL
-                            OR (v.start::date + step.offset_days) >= %(oldest)s::date)
-                ) AS candidate
-                 WHERE NOT EXISTS (SELECT 1 FROM clinic_followup_task task
-                                    WHERE task.recall_key = candidate.recall_key)
-              ORDER BY candidate.due_date, candidate.visit_id, candidate.step_id
-                 LIMIT %(limit)s
-                """,
-                rule=self.id,
-                visit_filter=SQL(" AND ").join(visit_filter),
-                patient_filter=self._candidate_filters("patient"),
-                horizon=horizon,
-                oldest=oldest,
-                limit=limit,
-            )
-        booked_department = (
-            SQL("") if self.kind == "lapsed" else SQL("AND booked.department_id = %s", self.department_id.id)
-        )
-        return SQL(
-            """
-            SELECT candidate.* FROM (
-                SELECT due.patient_id,
-                       due.due_date,
-                       NULL::integer AS visit_id,
-                       NULL::integer AS step_id,
-                       CONCAT('r', %(rule)s, ':p', due.patient_id, ':d', due.due_date) AS recall_key
-                  FROM (%(due)s) AS due
-                  JOIN clinic_patient patient ON patient.id = due.patient_id
-                  JOIN res_partner partner ON partner.id = patient.partner_id
-                 WHERE %(patient_filter)s
-                   AND due.due_date <= %(horizon)s
-                   AND (%(oldest)s::date IS NULL OR due.due_date >= %(oldest)s::date)
-                   AND NOT EXISTS (SELECT 1 FROM clinic_visit booked
-                                    WHERE booked.patient_id = due.patient_id %(booked_department)s
-                                      AND booked.state = 'scheduled' AND booked.start >= %(now)s)
-                   AND NOT EXISTS (SELECT 1 FROM clinic_followup_task open_task
-                                    WHERE open_task.rule_id = %(rule)s
-                                      AND open_task.patient_id = due.patient_id
-                                      AND NOT open_task.is_closed)
-            ) AS candidate
-             WHERE NOT EXISTS (SELECT 1 FROM clinic_followup_task task
-                                WHERE task.recall_key = candidate.recall_key)
-          ORDER BY candidate.due_date, candidate.patient_id
-             LIMIT %(limit)s
-            """,
-            rule=self.id,
-            due=self._due_sql(),
-            patient_filter=self._candidate_filters("patient"),
-            horizon=horizon,
-            oldest=oldest,
-            booked_department=booked_department,
-            now=now,
-            limit=limit,
-        )
+        return recall_sql.candidates_sql(self, limit)
 
     def _recall_candidates(self, limit):
         self.ensure_one()
@@ -382,22 +245,16 @@ class ClinicRecallRule(models.Model):
             self.department_id, self.team_user_ids or self.department_id.member_ids, count
         )
 
-    def _task_values(self, rows):
+    def _task_defaults(self):
+        """The values every task of this rule shares, worked out once per
+        batch (the "new" stage of the department is one search, not one per
+        task): with the per-task values, every stored field that has a
+        default is given, so create() computes none record by record."""
         self.ensure_one()
-        steps = {step.id: step for step in self.step_ids}
-        visits = self.env["clinic.visit"].sudo().browse([row["visit_id"] for row in rows if row["visit_id"]])
-        templates = self.env["clinic.recovery.template"].sudo()._by_service(visits.service_id | self.service_id)
-        visit_by_id = {visit.id: visit for visit in visits}
-        reason = TASK_REASON_BY_KIND[self.kind]
-        name = self.task_name or self.name
-        # Every stored field is given, so create() computes no default nor
-        # precomputed value record by record.
-        Task = self.env["clinic.followup.task"]
-        {
+        return {
             "department_id": self.department_id.id,
-            "company_id": self.department_id.company_id.id,
-            "stage_id": Task._stage_of_kind("new", self.department_id).id,
-            "reason": reason,
+            "stage_id": self.env["clinic.followup.task"]._stage_of_kind("new", self.department_id).id,
+            "reason": TASK_REASON_BY_KIND[self.kind],
             "rule_id": self.id,
             "channel": self.channel or "phone",
             "max_attempts": self.max_attempts,
@@ -406,42 +263,49 @@ class ClinicRecallRule(models.Model):
             "active": True,
             "priority": "0",
             "attempt_count": 0,
-            "color": 0,
         }
+
+    def _task_values(self, rows):
+        self.ensure_one()
+        steps = {step.id: step for step in self.step_ids}
+        visits = self.env["clinic.visit"].sudo().browse([row["visit_id"] for row in rows if row["visit_id"]])
+        templates = self.env["clinic.recovery.template"].sudo()._by_service(visits.service_id | self.service_id)
+        visit_by_id = {visit.id: visit for visit in visits}
+        name = self.task_name or self.name
+        defaults = self._task_defaults()
         vals_list = []
         for row, user_id in zip(rows, self._assignees(len(rows)), strict=True):
             step = steps.get(row["step_id"])
             visit = visit_by_id.get(row["visit_id"])
             template = self.recovery_template_id or templates.get((visit.service_id if visit else self.service_id).id)
             vals_list.append(
-                {
-                    "name": f"{name} — {step.name}" if step and step.name else name,
-                    "patient_id": row["patient_id"],
-                    "department_id": self.department_id.id,
-                    "reason": reason,
-                    "rule_id": self.id,
-                    "rule_step_id": step.id if step else False,
-                    "visit_id": visit.id if visit else False,
-                    "recall_key": row["recall_key"],
-                    "due_date": row["due_date"],
-                    "date_deadline": row["due_date"],
-                    "user_id": user_id,
-                    "channel": self.channel or "phone",
-                    "max_attempts": self.max_attempts,
-                    "retry_delay_days": self.retry_delay_days,
-                    "recovery_template_id": template.id if template else False,
-                }
+                dict(
+                    defaults,
+                    name=f"{name} — {step.name}" if step and step.name else name,
+                    patient_id=row["patient_id"],
+                    rule_step_id=step.id if step else False,
+                    visit_id=visit.id if visit else False,
+                    recall_key=row["recall_key"],
+                    due_date=row["due_date"],
+                    date_deadline=row["due_date"],
+                    user_id=user_id,
+                    recovery_template_id=template.id if template else False,
+                )
             )
         return vals_list
 
     @api.model
     def _create_tasks(self, vals_list):
-        """Create tasks in one batch; if another run created some of the
-        same keys meanwhile, skip those (the unique key refused them).
+        """Create tasks in one batch. If the batch fails (another run opened
+        some of the same keys meanwhile and the unique key refuses them, or
+        one row is bad), create them one by one: a key already taken is
+        skipped quietly, a bad row is logged and skipped, the others open.
 
-        Tasks are regular ORM records (access rules, computed fields,
-        chatter); the per-record follower subscription of mail.thread is
-        replaced by one insert per assignee.
+        Tasks are regular ORM records (access rules, computed fields, chatter)
+        created without a "created" log line or an "assigned to you" e-mail
+        per task (``tracking_disable``): a nightly run opens hundreds, agents
+        find them on their board, and each assignee follows their tasks
+        (one follower insert per batch, ``_subscribe_assignees``).
         """
         Task = self.env["clinic.followup.task"].sudo().with_context(mail_create_nolog=True, tracking_disable=True)
         if not vals_list:
@@ -449,28 +313,91 @@ class ClinicRecallRule(models.Model):
         try:
             with self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
                 tasks = Task.create(vals_list)
-        except psycopg2.errors.UniqueViolation:
-            _logger.info("Recall engine: another run opened some of these %s tasks; skipping them", len(vals_list))
-            tasks = Task.browse()
+        except Exception as error:  # retried row by row below
+            _logger.info(
+                "Recall engine: %s task(s) at once failed (%s); opening them one by one", len(vals_list), error
+            )
+            created_ids = []
             for vals in vals_list:
                 try:
                     with self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
-                        tasks |= Task.create(vals)
+                        created_ids += Task.create(vals).ids
                 except psycopg2.errors.UniqueViolation:
-                    continue
-        tasks._subscribe_assignees()
+                    continue  # opened by another run meanwhile
+                except Exception:
+                    _logger.exception("Recall engine: the task %s could not be opened; skipped", vals.get("recall_key"))
+            tasks = Task.browse(created_ids)
+        self._subscribe_assignees(tasks)
         return tasks
+
+    @api.model
+    def _subscribe_assignees(self, tasks):
+        """Each assignee follows their new tasks with the default subtypes,
+        as mail.thread's auto-subscription would make them: one INSERT for the
+        whole batch (followers and their subtypes), where the ORM would create
+        and check each follower one by one."""
+        pairs = [(task.id, task.user_id.partner_id.id) for task in tasks if task.user_id.partner_id]
+        if not pairs:
+            return
+        subtypes = self.env["mail.message.subtype"].default_subtypes(tasks._name)[0]
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH follower AS (
+                    INSERT INTO mail_followers (res_model, res_id, partner_id)
+                    SELECT %(model)s, pair.res_id, pair.partner_id
+                      FROM unnest(%(res_ids)s::int[], %(partner_ids)s::int[]) AS pair(res_id, partner_id)
+                    ON CONFLICT DO NOTHING
+                 RETURNING id
+                )
+                INSERT INTO mail_followers_mail_message_subtype_rel (mail_followers_id, mail_message_subtype_id)
+                SELECT follower.id, subtype.id FROM follower CROSS JOIN unnest(%(subtypes)s::int[]) AS subtype(id)
+                """,
+                model=tasks._name,
+                res_ids=[task_id for task_id, _partner_id in pairs],
+                partner_ids=[partner_id for _task_id, partner_id in pairs],
+                subtypes=subtypes.ids,
+            )
+        )
+        self.env["mail.followers"].invalidate_model()
+        tasks.invalidate_recordset(["message_follower_ids", "message_partner_ids"])
 
     def _open_tasks(self, rows):
         self.ensure_one()
         return self._create_tasks(self._task_values(rows))
 
+    def _release_archived_keys(self):
+        """An archived task that was not closed does not stand for its recall
+        (an agent clearing their board must not stop a patient's recalls for
+        good): free its key, so the engine opens the recall again."""
+        self.ensure_one()
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE clinic_followup_task
+                   SET recall_key = recall_key || ':archived:' || id
+                 WHERE rule_id = %s AND NOT active AND NOT is_closed
+                   AND recall_key IS NOT NULL AND recall_key NOT LIKE %s
+                """,
+                self.id,
+                "%:archived:%",
+            )
+        )
+        if self.env.cr.rowcount:
+            self.env["clinic.followup.task"].invalidate_model(["recall_key"])
+
     def _resync_open_tasks(self):
         """A visit or the rule changed: move the deadline of open tasks nobody
-        has worked on yet to the patient's current due date."""
+        has worked on yet to the patient's current due date, and their key
+        with it. When another task (closed, archived, manual) already holds
+        that key, the moved task keeps a key of its own (suffixed with its
+        id): a collision is resolved, never raised."""
         self.ensure_one()
+        Task = self.env["clinic.followup.task"].sudo()
         if self.kind == "post_visit":
-            return self.env["clinic.followup.task"]
+            return Task
         self.env.flush_all()
         self.env.cr.execute(
             SQL(
@@ -478,7 +405,7 @@ class ClinicRecallRule(models.Model):
                 SELECT task.id, due.due_date
                   FROM clinic_followup_task task
                   JOIN (%s) AS due ON due.patient_id = task.patient_id
-                 WHERE task.rule_id = %s AND NOT task.is_closed AND task.attempt_count = 0
+                 WHERE task.rule_id = %s AND NOT task.is_closed AND task.active AND task.attempt_count = 0
                    AND task.due_date IS DISTINCT FROM due.due_date
                 """,
                 self._due_sql(),
@@ -488,36 +415,74 @@ class ClinicRecallRule(models.Model):
         moved = defaultdict(list)
         for task_id, due_date in self.env.cr.fetchall():
             moved[due_date].append(task_id)
-        Task = self.env["clinic.followup.task"].sudo()
-        tasks = Task.browse()
+        if not moved:
+            return Task
+        tasks = Task.browse([task_id for task_ids in moved.values() for task_id in task_ids])
         for due_date, task_ids in moved.items():
-            batch = Task.browse(task_ids)
-            for task in batch:
-                task.write(
-                    {
-                        "due_date": due_date,
-                        "date_deadline": due_date,
-                        "recall_key": f"r{self.id}:p{task.patient_id.id}:d{due_date}",
-                    }
-                )
-            tasks |= batch
+            Task.browse(task_ids).write({"due_date": due_date, "date_deadline": due_date})
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE clinic_followup_task task
+                   SET recall_key = CASE
+                           WHEN wanted.rank = 1 AND NOT EXISTS (
+                                SELECT 1 FROM clinic_followup_task other
+                                 WHERE other.recall_key = wanted.key AND other.id <> task.id)
+                           THEN wanted.key
+                           ELSE wanted.key || ':t' || task.id END
+                  FROM (SELECT t.id,
+                               CONCAT('r', t.rule_id, ':p', t.patient_id, ':d', t.due_date) AS key,
+                               ROW_NUMBER() OVER (PARTITION BY t.rule_id, t.patient_id, t.due_date
+                                                  ORDER BY t.id) AS rank
+                          FROM clinic_followup_task t
+                         WHERE t.id = ANY(%s)) AS wanted
+                 WHERE task.id = wanted.id
+             RETURNING task.recall_key <> wanted.key
+                """,
+                tasks.ids,
+            )
+        )
+        collisions = sum(1 for (suffixed,) in self.env.cr.fetchall() if suffixed)
+        if collisions:
+            _logger.info(
+                "Recall engine: rule %s: %s moved task(s) kept a key of their own (another task holds the due date)",
+                self.id,
+                collisions,
+            )
+        Task.invalidate_model(["recall_key"])
         return tasks
+
+    def _prepare_run(self, limit):
+        """Everything a run does for this rule before opening tasks: free
+        archived keys, resync the open tasks, find up to ``limit`` due rows."""
+        self.ensure_one()
+        self._release_archived_keys()
+        self._resync_open_tasks()
+        return self._recall_candidates(limit)
 
     @api.model
     def _run_batch(self, batch_size=DEFAULT_BATCH_SIZE, rules=None, commit=False):
         """Open at most ``batch_size`` due tasks over ``rules`` (all active
         rules by default), ``CHUNK_SIZE`` at a time, committing after each
-        chunk when ``commit`` (the cron). Returns ``(tasks created, more
-        remaining)``."""
-        rules = rules if rules is not None else self.sudo().search([])
+        chunk when ``commit`` (the cron). A rule that fails (a bad patient
+        filter, a database error) is rolled back, logged and skipped: the
+        other rules still run. Returns ``(tasks created, more remaining)``."""
+        if rules is None:
+            rules = self.sudo().search([])  # pylint: disable=no-search-all  # the active rules, a few dozen
         Task = self.env["clinic.followup.task"].sudo()
         created_ids = []
         budget = batch_size
         for rule in rules:
             if budget <= 0:
                 return Task.browse(created_ids), True
-            rule._resync_open_tasks()
-            rows = rule._recall_candidates(budget + 1)
+            try:
+                with self.env.cr.savepoint():
+                    rows = rule._prepare_run(budget + 1)
+            except Exception:
+                self.env.invalidate_all()
+                _logger.exception("Recall engine: rule %s (id %s) failed and was skipped", rule.name, rule.id)
+                continue
             more = len(rows) > budget
             rows = rows[:budget]
             for start in range(0, len(rows), CHUNK_SIZE):
@@ -542,20 +507,27 @@ class ClinicRecallRule(models.Model):
         return created
 
     def action_run_now(self):
-        """Button: run these rules to the end and say how many tasks opened."""
-        total = self.env["clinic.followup.task"]
-        more = True
-        while more:
-            created, more = self._run_batch(DEFAULT_BATCH_SIZE, rules=self)
-            total |= created
-        message = self.env._("%(count)s follow-up task(s) opened.", count=len(total))
+        """Button (managers only): open the due tasks of these rules now, at
+        most ``RUN_NOW_LIMIT`` in this request (a short transaction); when
+        more are due, the scheduled action opens them in the background."""
+        if not self.env.is_superuser() and not self.env.user.has_group(MANAGER_GROUP):
+            raise AccessError(self.env._("Only Patient Care managers can run recall rules."))
+        created, more = self._run_batch(RUN_NOW_LIMIT, rules=self.filtered("active"))
+        if more:
+            self.env.ref("clinic_retention.ir_cron_clinic_recall_rules").sudo()._trigger()
+            message = self.env._(
+                "%(count)s follow-up task(s) opened; the others open in the background within a few minutes.",
+                count=len(created),
+            )
+        else:
+            message = self.env._("%(count)s follow-up task(s) opened.", count=len(created))
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
                 "title": self.env._("Recall rules run"),
                 "message": message,
-                "type": "success" if total else "info",
+                "type": "success" if created else "info",
                 "sticky": False,
                 "next": {"type": "ir.actions.act_window_close"},
             },

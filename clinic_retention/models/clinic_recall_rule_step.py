@@ -1,6 +1,4 @@
-from odoo import api, fields, models
-
-from .clinic_recall_rule import INTERVAL_UNITS, interval_parts
+from odoo import fields, models
 
 
 class ClinicRecallRuleStep(models.Model):
@@ -15,6 +13,7 @@ class ClinicRecallRuleStep(models.Model):
 
     _name = "clinic.recall.rule.step"
     _description = "Recall Rule Step"
+    _inherit = ["clinic.interval.mixin"]
     _order = "rule_id, sequence, offset_days, min_visits, id"
 
     rule_id = fields.Many2one("clinic.recall.rule", required=True, index=True, ondelete="cascade")
@@ -22,17 +21,10 @@ class ClinicRecallRuleStep(models.Model):
     name = fields.Char(translate=True, help="Shown in the task title, e.g. 'Day 3 call'.")
     offset_days = fields.Integer(string="Days after the visit", default=3)
     min_visits = fields.Integer(string="From visit number", default=0)
-    interval_number = fields.Integer(string="Every", default=1)
-    interval_unit = fields.Selection(INTERVAL_UNITS, default="weeks", required=True)
-    interval_months = fields.Integer(compute="_compute_interval_parts", store=True)
-    interval_days = fields.Integer(compute="_compute_interval_parts", store=True)
+    interval_number = fields.Integer(default=1)
+    interval_unit = fields.Selection(default="weeks")
 
     _sql_constraints = [
         ("offset_positive", "CHECK(offset_days >= 0)", "A step cannot come before the visit."),
         ("min_visits_positive", "CHECK(min_visits >= 0)", "The visit number cannot be negative."),
     ]
-
-    @api.depends("interval_number", "interval_unit")
-    def _compute_interval_parts(self):
-        for step in self:
-            step.interval_months, step.interval_days = interval_parts(step.interval_number, step.interval_unit)

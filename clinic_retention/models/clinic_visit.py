@@ -333,8 +333,8 @@ class ClinicVisit(models.Model):
         import of history) open nothing."""
         Task = self.env["clinic.followup.task"].sudo()
         oldest = fields.Datetime.now() - timedelta(days=max_age_days)
-        self = self.filtered(lambda v: v.start >= oldest)
-        keys = {visit: f"{reason}:v{visit.id}" for visit in self}
+        recent = self.filtered(lambda v: v.start >= oldest)
+        keys = {visit: f"{reason}:v{visit.id}" for visit in recent}
         existing = set(
             Task.with_context(active_test=False)
             .search([("recall_key", "in", list(keys.values()))])
@@ -346,7 +346,7 @@ class ClinicVisit(models.Model):
             "cancellation": self.env._("Cancelled by the patient: rebook"),
         }
         vals_list = []
-        for department, visits in self.grouped("department_id").items():
+        for department, visits in recent.grouped("department_id").items():
             visits = visits.filtered(lambda v: keys[v] not in existing)
             assignees = Task._balanced_assignees(department, department.member_ids, len(visits))
             for visit, user_id in zip(visits, assignees, strict=True):

@@ -1,9 +1,9 @@
-from datetime import date, datetime, time
-
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, models
 from odoo.tools import SQL
+
+from ..tools.clinic_time import local_midnight_utc, local_today
 
 KPI_COLUMNS = (
     "patients_start",
@@ -16,13 +16,20 @@ KPI_COLUMNS = (
     "lifespan_years",
     "avg_days_between_visits",
 )
+RATIO_COLUMNS = ("prr", "churn", "avg_value", "lifetime_value")
+# The patient lists behind the counts (dashboard drill-down, Excel sheets).
+PATIENT_FLAGS = ("at_start", "is_new", "at_end", "lost")
 
 
 class ClinicRetentionKpi(models.AbstractModel):
-    """Retention KPIs, defined once (the report view, the dashboard, the
-    Excel export and the tests all use ``_kpi_sql``).
+    """Retention KPIs, defined once: ``_patient_flags_sql`` says which
+    patients are active at the start, new, active at the end and lost;
+    ``_kpi_sql`` aggregates those flags and states the ratios. The report
+    view, the dashboard (figures and drill-down), the Excel export (figures,
+    trend and the lost-patients list) and the tests all use them.
 
-    For a period [start, end) and a department (or all):
+    For a period [start, end) of the clinic's local calendar and a department
+    (or all):
 
     - a patient is **active** at a moment when they had a *done* visit in the
       ``clinic_active_days`` before it (365 by default: the company setting);
@@ -36,63 +43,105 @@ class ClinicRetentionKpi(models.AbstractModel):
       the patients active at the end; lifetime value = value × lifespan;
     - average days between visits: the gaps between a patient's consecutive
       done visits (in the department) that end in the period.
+
+    Who sees which figures is decided by record rules only: the departments
+    are those the rules of the KPI report (``clinic.retention.report``) let
+    the user read, and the visits those the rules of ``clinic.visit`` let
+    them read (``_search``, embedded as sub-queries).
     """
 
     _name = "clinic.retention.kpi"
     _description = "Retention KPIs"
 
+    # ------------------------------------------------------------------
+    # The definitions (SQL)
+    # ------------------------------------------------------------------
+
     @api.model
-    def _kpi_sql(self, periods):
-        """``periods``: an SQL query with the columns period_start,
-        period_end (timestamps), department_ids (an array: the departments
-        taken together, a patient of several counting once; NULL: the whole
-        clinic), company_id, active_days. Returns one row per period with
-        its KPIs."""
+    def _patient_flags_sql(self, visit_filter=None):
+        """Per patient of the period ``p`` (a row in scope, with the columns
+        of ``_kpi_sql``'s ``periods``): patient_id, first_visit, last_visit,
+        the revenues, and the flags at_start, at_end, is_new, lost."""
         return SQL(
             """
-            SELECT p.*, k.*, g.avg_days_between_visits
+            SELECT pp.patient_id,
+                   pp.first_visit,
+                   pp.last_visit,
+                   COALESCE(pp.revenue_prev_12m, 0) AS revenue_prev_12m,
+                   pp.revenue_last_12m,
+                   pp.revenue_period,
+                   flags.at_start,
+                   flags.at_end,
+                   pp.first_visit >= p.period_start AS is_new,
+                   flags.at_start AND NOT flags.at_end AS lost
+              FROM (
+                SELECT v.patient_id,
+                       MIN(v.start) AS first_visit,
+                       MAX(v.start) AS last_visit,
+                       MAX(v.start) FILTER (WHERE v.start < p.period_start) AS last_before_start,
+                       SUM(COALESCE(v.amount, 0)) FILTER (
+                           WHERE v.start >= p.period_start - INTERVAL '12 months'
+                             AND v.start < p.period_start) AS revenue_prev_12m,
+                       SUM(COALESCE(v.amount, 0)) FILTER (
+                           WHERE v.start >= p.period_end - INTERVAL '12 months') AS revenue_last_12m,
+                       SUM(COALESCE(v.amount, 0)) FILTER (WHERE v.start >= p.period_start) AS revenue_period
+                  FROM clinic_visit v
+                 WHERE %(visits)s
+                 GROUP BY v.patient_id
+              ) pp
+             CROSS JOIN LATERAL (
+                SELECT COALESCE(pp.last_before_start > p.period_start - make_interval(days => p.active_days), FALSE)
+                           AS at_start,
+                       pp.last_visit > p.period_end - make_interval(days => p.active_days) AS at_end
+             ) flags
+            """,
+            visits=self._period_visits_sql(visit_filter),
+        )
+
+    @api.model
+    def _period_visits_sql(self, visit_filter=None):
+        """The done visits of period ``p``'s company and departments before its end."""
+        conditions = [
+            SQL("v.state = 'done'"),
+            SQL("v.company_id = p.company_id"),
+            SQL("(p.department_ids IS NULL OR v.department_id = ANY(p.department_ids))"),
+            SQL("v.start < p.period_end"),
+        ]
+        if visit_filter is not None:
+            conditions.append(visit_filter)
+        return SQL(" AND ").join(conditions)
+
+    @api.model
+    def _kpi_sql(self, periods, visit_filter=None):
+        """``periods``: an SQL query with the columns period_start,
+        period_end (UTC timestamps), department_ids (an array: the
+        departments taken together, a patient of several counting once;
+        NULL: the whole clinic), company_id, active_days. Returns one row
+        per period with its KPIs (``KPI_COLUMNS``) and ratios
+        (``RATIO_COLUMNS``, as fractions). ``visit_filter``: an SQL condition
+        on the visits ``v`` (the user's record rules)."""
+        return SQL(
+            """
+            SELECT p.*, k.*, g.avg_days_between_visits,
+                   CASE WHEN k.patients_start > 0
+                        THEN (k.patients_end - k.patients_new)::float / k.patients_start ELSE 0 END AS prr,
+                   CASE WHEN k.patients_start > 0
+                        THEN k.patients_lost::float / k.patients_start ELSE 0 END AS churn,
+                   CASE WHEN k.patients_end > 0 THEN k.value_12m::float / k.patients_end ELSE 0 END AS avg_value,
+                   CASE WHEN k.patients_end > 0
+                        THEN k.value_12m::float / k.patients_end * k.lifespan_years ELSE 0 END AS lifetime_value
               FROM (%(periods)s) p
              CROSS JOIN LATERAL (
                 SELECT COUNT(*) FILTER (WHERE f.at_start) AS patients_start,
                        COUNT(*) FILTER (WHERE f.is_new) AS patients_new,
                        COUNT(*) FILTER (WHERE f.at_end) AS patients_end,
-                       COUNT(*) FILTER (WHERE f.at_start AND NOT f.at_end) AS patients_lost,
-                       COALESCE(SUM(f.revenue_prev_12m) FILTER (WHERE f.at_start AND NOT f.at_end), 0)
-                           AS lost_revenue,
+                       COUNT(*) FILTER (WHERE f.lost) AS patients_lost,
+                       COALESCE(SUM(f.revenue_prev_12m) FILTER (WHERE f.lost), 0) AS lost_revenue,
                        COALESCE(SUM(f.revenue_period), 0) AS revenue,
                        COALESCE(SUM(f.revenue_last_12m) FILTER (WHERE f.at_end), 0) AS value_12m,
                        COALESCE(AVG(EXTRACT(EPOCH FROM f.last_visit - f.first_visit) / 86400.0 / 365.25)
-                                FILTER (WHERE f.at_end), 0) AS lifespan_years
-                  FROM (
-                    SELECT pp.first_visit,
-                           pp.last_visit,
-                           pp.revenue_prev_12m,
-                           pp.revenue_last_12m,
-                           pp.revenue_period,
-                           COALESCE(pp.last_before_start > p.period_start - make_interval(days => p.active_days),
-                                    FALSE) AS at_start,
-                           pp.last_visit > p.period_end - make_interval(days => p.active_days) AS at_end,
-                           pp.first_visit >= p.period_start AS is_new
-                      FROM (
-                        SELECT v.patient_id,
-                               MIN(v.start) AS first_visit,
-                               MAX(v.start) AS last_visit,
-                               MAX(v.start) FILTER (WHERE v.start < p.period_start) AS last_before_start,
-                               SUM(COALESCE(v.amount, 0)) FILTER (
-                                   WHERE v.start >= p.period_start - INTERVAL '12 months'
-                                     AND v.start < p.period_start) AS revenue_prev_12m,
-                               SUM(COALESCE(v.amount, 0)) FILTER (
-                                   WHERE v.start >= p.period_end - INTERVAL '12 months') AS revenue_last_12m,
-                               SUM(COALESCE(v.amount, 0)) FILTER (WHERE v.start >= p.period_start)
-                                   AS revenue_period
-                          FROM clinic_visit v
-                         WHERE v.state = 'done'
-                           AND v.company_id = p.company_id
-                           AND (p.department_ids IS NULL OR v.department_id = ANY(p.department_ids))
-                           AND v.start < p.period_end
-                         GROUP BY v.patient_id
-                      ) pp
-                  ) f
+                                FILTER (WHERE f.at_end), 0)::float AS lifespan_years
+                  FROM (%(flags)s) f
              ) k
              CROSS JOIN LATERAL (
                 SELECT COALESCE(AVG(gaps.gap_days), 0) AS avg_days_between_visits
@@ -101,133 +150,207 @@ class ClinicRetentionKpi(models.AbstractModel):
                            EXTRACT(EPOCH FROM v.start - LAG(v.start) OVER (
                                PARTITION BY v.patient_id ORDER BY v.start)) / 86400.0 AS gap_days
                       FROM clinic_visit v
-                     WHERE v.state = 'done'
-                       AND v.company_id = p.company_id
-                       AND (p.department_ids IS NULL OR v.department_id = ANY(p.department_ids))
-                       AND v.start < p.period_end
+                     WHERE %(visits)s
                   ) gaps
                  WHERE gaps.start >= p.period_start AND gaps.gap_days IS NOT NULL
              ) g
             """,
             periods=periods,
+            flags=self._patient_flags_sql(visit_filter),
+            visits=self._period_visits_sql(visit_filter),
         )
 
     @api.model
-    def _allowed_departments(self, department_ids=None):
-        """The departments whose figures this user may see: every department
-        of their companies for managers, their own teams' otherwise."""
-        domain = [("company_id", "in", self.env.companies.ids)]
+    def _patients_sql(self, periods, flag, visit_filter=None):
+        """The patients behind a count (``flag``: one of ``PATIENT_FLAGS``)
+        of ``periods``: patient_id, last_visit, revenue_prev_12m."""
+        if flag not in PATIENT_FLAGS:
+            raise ValueError(f"unknown patient flag {flag!r}")
+        return SQL(
+            """
+            SELECT DISTINCT f.patient_id, f.last_visit, f.revenue_prev_12m
+              FROM (%(periods)s) p
+             CROSS JOIN LATERAL (%(flags)s) f
+             WHERE %(flag)s
+            """,
+            periods=periods,
+            flags=self._patient_flags_sql(visit_filter),
+            flag=SQL.identifier("f", flag),
+        )
+
+    # ------------------------------------------------------------------
+    # Who sees what: record rules only
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _department_domain(self):
+        """The record rules of the KPI report, moved onto ``clinic.department``.
+
+        The report's rules are written on ``company_id`` and ``department_id``
+        (its rows are a department and a month), so each of their conditions
+        reads the same on the department itself. A rule on any other field
+        cannot be moved, and raises rather than show too much."""
+        rule_domain = self.env["ir.rule"]._compute_domain("clinic.retention.report", "read")
+        moved = []
+        for leaf in rule_domain:
+            if not isinstance(leaf, (list, tuple)) or leaf[0] in (0, 1):
+                moved.append(leaf)
+                continue
+            path, operator, value = leaf
+            if path == "company_id":
+                moved.append(leaf)
+            elif path == "department_id":
+                moved.append(("id", operator, value))
+            elif path.startswith("department_id."):
+                moved.append((path.removeprefix("department_id."), operator, value))
+            else:
+                raise ValueError(f"a record rule of clinic.retention.report on {path!r} has no department equivalent")
+        return moved
+
+    @api.model
+    def _visible_departments(self, department_ids=None, company=None):
+        """The departments whose figures the user may see (among
+        ``department_ids`` when given), in ``company`` (default: the current one)."""
+        company = company or self.env.company
+        domain = [*self._department_domain(), ("company_id", "=", company.id)]
         if department_ids:
             domain.append(("id", "in", list(department_ids)))
-        if not self.env.user.has_group("clinic_retention.group_clinic_retention_manager"):
-            domain.append(("member_ids", "in", self.env.user.ids))
         return self.env["clinic.department"].search(domain)
 
     @api.model
-    def _compute(self, date_from, date_to, department_ids=None, company=None, by_department=False):
-        """KPIs for [date_from, date_to] (dates, both included).
+    def _visit_filter(self, company):
+        """The visits the user may read (record rules of clinic.visit), as an
+        SQL condition on ``v``; None for the superuser."""
+        if self.env.su:
+            return None
+        query = self.env["clinic.visit"]._search([("company_id", "=", company.id)])
+        return SQL("v.id IN %s", query.subselect())
 
-        The first line is the whole selection: without ``department_ids`` a
-        manager gets the whole clinic; with them, or for a customer-service
-        user, the chosen / allowed departments taken together. Either way a
-        patient seen in several departments counts once. ``by_department``
-        adds one line per department (unless the selection is one).
+    # ------------------------------------------------------------------
+    # Python entry points
+    # ------------------------------------------------------------------
 
-        :return: a list of dicts (empty when the user may see no department):
-            department (the departments of the line; empty for the whole
-            clinic), the counts, and the ratios prr, churn, avg_value,
-            lifetime_value (floats).
-        """
+    @api.model
+    def _scopes(self, department_ids=None, company=None, by_department=False):
+        """The selections to compute, as lists of departments (an empty one
+        is the whole clinic): the chosen or visible departments taken
+        together, then each department with ``by_department``. Empty when
+        the user may see no department."""
         company = company or self.env.company
-        is_manager = self.env.user.has_group("clinic_retention.group_clinic_retention_manager")
-        departments = self._allowed_departments(department_ids).filtered(lambda d: d.company_id == company)
-        start, end = self._bounds(date_from, date_to)
-        if not department_ids and is_manager:
-            scopes = [self.env["clinic.department"]]
-        else:
-            scopes = [departments] if departments else []
-        if by_department and scopes and len(scopes[0]) != 1:
-            scopes += list(departments)
-        if not scopes:
+        departments = self._visible_departments(department_ids, company)
+        if not departments:
             return []
-        periods = SQL(" UNION ALL ").join(
+        everything = self.env["clinic.department"].sudo().search_count([("company_id", "=", company.id)])
+        whole_clinic = not department_ids and len(departments) == everything
+        scopes = [self.env["clinic.department"] if whole_clinic else departments]
+        if by_department and (whole_clinic or len(departments) > 1):
+            scopes += list(departments)
+        return scopes
+
+    @api.model
+    def _periods_sql(self, bounds, scopes, company):
+        """``bounds``: [(date_from, date_to)]; one period row per bound × scope."""
+        return SQL(" UNION ALL ").join(
             SQL(
-                "SELECT %s::timestamp AS period_start, %s::timestamp AS period_end, %s::int[] AS department_ids, "
-                "%s::int AS company_id, %s::int AS active_days",
+                "SELECT %s::int AS seq, %s::timestamp AS period_start, %s::timestamp AS period_end, "
+                "%s::int[] AS department_ids, %s::int AS company_id, %s::int AS active_days",
+                seq,
                 start,
                 end,
                 scope.ids or None,
                 company.id,
                 company.clinic_active_days or 365,
             )
-            for scope in scopes
+            for seq, (start, end, scope) in enumerate(
+                (*self._bounds(date_from, date_to, company), scope) for date_from, date_to in bounds for scope in scopes
+            )
         )
+
+    @api.model
+    def _compute(self, date_from, date_to, department_ids=None, company=None, by_department=False):
+        """KPIs for [date_from, date_to] (dates, both included).
+
+        The first line is the whole selection: without ``department_ids`` the
+        whole clinic when the user may see all of it, else the departments
+        they may see taken together; with them, those (that they may see).
+        Either way a patient seen in several departments counts once.
+        ``by_department`` adds one line per department (unless the selection
+        is one).
+
+        :return: a list of dicts (empty when the user may see no department):
+            department (the departments of the line; empty for the whole
+            clinic), the counts, and the ratios prr, churn, avg_value,
+            lifetime_value (floats).
+        """
+        return self._compute_many([(date_from, date_to)], department_ids, company, by_department)[0]
+
+    @api.model
+    def _compute_many(self, bounds, department_ids=None, company=None, by_department=False):
+        """``_compute`` for several periods in one query: a list of results
+        (one per (date_from, date_to) of ``bounds``)."""
+        company = company or self.env.company
+        scopes = self._scopes(department_ids, company, by_department)
+        if not scopes:
+            return [[] for _bound in bounds]
         self.env.flush_all()
-        self.env.cr.execute(self._kpi_sql(periods))
+        kpi = self._kpi_sql(self._periods_sql(bounds, scopes, company), self._visit_filter(company))
+        self.env.cr.execute(SQL("SELECT * FROM (%s) kpi ORDER BY kpi.seq", kpi))
+        rows = iter(self.env.cr.dictfetchall())
         result = []
-        for scope, values in zip(scopes, self.env.cr.dictfetchall(), strict=True):
-            line = {name: values[name] for name in KPI_COLUMNS}
-            line["department"] = scope
-            line.update(self._ratios(line))
-            line["date_from"], line["date_to"] = date_from, date_to
-            result.append(line)
+        for date_from, date_to in bounds:
+            lines = []
+            for scope, values in zip(scopes, rows, strict=False):
+                line = {name: values[name] for name in (*KPI_COLUMNS, *RATIO_COLUMNS)}
+                line["department"] = scope
+                line["date_from"], line["date_to"] = date_from, date_to
+                lines.append(line)
+            result.append(lines)
         return result
+
+    @api.model
+    def _patients_query(self, flag, date_from, date_to, department_ids=None, company=None):
+        """The SQL of the patients behind S (at_start), N (is_new), E
+        (at_end) or lost for the user's selection (the same definition and
+        the same rules as the counts); None when they may see nothing."""
+        company = company or self.env.company
+        scopes = self._scopes(department_ids, company)
+        if not scopes:
+            return None
+        periods = self._periods_sql([(date_from, date_to)], scopes[:1], company)
+        return self._patients_sql(periods, flag, self._visit_filter(company))
+
+    @api.model
+    def _patient_ids(self, flag, date_from, date_to, department_ids=None, company=None):
+        """Ids of the patients behind a count (see ``_patients_query``)."""
+        query = self._patients_query(flag, date_from, date_to, department_ids, company)
+        if query is None:
+            return []
+        self.env.flush_all()
+        self.env.cr.execute(query)
+        return sorted(row[0] for row in self.env.cr.fetchall())
 
     @api.model
     def _empty_line(self):
         """The line of a selection with no department the user may see: all zeros."""
-        line = dict.fromkeys(KPI_COLUMNS, 0)
+        line = dict.fromkeys((*KPI_COLUMNS, *RATIO_COLUMNS), 0)
         line["department"] = self.env["clinic.department"]
-        line.update(self._ratios(line))
         return line
 
     @api.model
-    def _bounds(self, date_from, date_to):
-        return datetime.combine(date_from, time.min), datetime.combine(date_to + relativedelta(days=1), time.min)
-
-    @api.model
-    def _lost_patients_sql(self, date_from, date_to, departments, company):
-        """Patients lost in the period (active at its start, not at its end)
-        among ``departments``: patient_id, last_visit, revenue_prev_12m."""
-        start, end = self._bounds(date_from, date_to)
-        active = relativedelta(days=company.clinic_active_days or 365)
-        return SQL(
-            """
-            SELECT v.patient_id,
-                   MAX(v.start) AS last_visit,
-                   COALESCE(SUM(v.amount) FILTER (
-                       WHERE v.start >= %(start)s::timestamp - INTERVAL '12 months' AND v.start < %(start)s), 0)
-                       AS revenue_prev_12m
-              FROM clinic_visit v
-             WHERE v.state = 'done' AND v.company_id = %(company)s
-               AND v.department_id = ANY(%(departments)s) AND v.start < %(end)s
-             GROUP BY v.patient_id
-            HAVING MAX(v.start) FILTER (WHERE v.start < %(start)s) > %(active_start)s
-               AND MAX(v.start) <= %(active_end)s
-            """,
-            start=start,
-            end=end,
-            company=company.id,
-            departments=departments.ids,
-            active_start=start - active,
-            active_end=end - active,
+    def _bounds(self, date_from, date_to, company=None):
+        """[start, end) of the period as naive UTC datetimes: the clinic's
+        local midnight of ``date_from`` and of the day after ``date_to``."""
+        company = company or self.env.company
+        return (
+            local_midnight_utc(company, date_from),
+            local_midnight_utc(company, date_to + relativedelta(days=1)),
         )
 
     @api.model
-    def _ratios(self, line):
-        start = line["patients_start"]
-        value = (line["value_12m"] / line["patients_end"]) if line["patients_end"] else 0.0
-        return {
-            "prr": ((line["patients_end"] - line["patients_new"]) / start) if start else 0.0,
-            "churn": (line["patients_lost"] / start) if start else 0.0,
-            "avg_value": value,
-            "lifetime_value": value * float(line["lifespan_years"] or 0.0),
-        }
-
-    @api.model
     def _periods(self, period="month", today=None):
-        """(current, previous) as ((from, to), (from, to)) date pairs."""
-        today = today or date.today()
+        """(current, previous) as ((from, to), (from, to)) date pairs;
+        ``today`` defaults to the clinic's local date."""
+        today = today or local_today(self.env.company)
         if period == "quarter":
             first = today.replace(month=(today.month - 1) // 3 * 3 + 1, day=1)
             step = relativedelta(months=3)
@@ -240,3 +363,12 @@ class ClinicRetentionKpi(models.AbstractModel):
         current = (first, first + step - relativedelta(days=1))
         previous = (first - step, first - relativedelta(days=1))
         return current, previous
+
+    @api.model
+    def _month_bounds(self, last_month_first_day, count=12):
+        """The ``count`` months ending with the one starting ``last_month_first_day``."""
+        months = []
+        for months_back in range(count - 1, -1, -1):
+            first = last_month_first_day - relativedelta(months=months_back)
+            months.append((first, first + relativedelta(months=1, days=-1)))
+        return months

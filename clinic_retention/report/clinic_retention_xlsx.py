@@ -1,9 +1,8 @@
 import tempfile
 
 import xlsxwriter
-from dateutil.relativedelta import relativedelta
 
-from odoo import api, fields, models
+from odoo import api, models
 from odoo.tools import SQL
 
 # Rows fetched from PostgreSQL at a time for the long lists.
@@ -26,23 +25,32 @@ class ClinicRetentionXlsx(models.AbstractModel):
     @api.model
     def _build(self, date_from, date_to, department_ids=None, doctor_ids=None):
         """The workbook's bytes. Departments default to all those the user
-        may see; doctors filter the satisfaction figures."""
-        Kpi = self.env["clinic.retention.kpi"]
-        departments = Kpi._allowed_departments(department_ids)
+        may see; doctors filter the satisfaction figures.
+
+        What the user may see is decided by record rules only: the figures
+        come from the KPI service and the report models, the lists from SQL
+        that embeds the ORM's own query for the user (``_search``)."""
         company = self.env.company
         self.env.flush_all()
         with tempfile.NamedTemporaryFile(suffix=".xlsx") as tmp:
             workbook = xlsxwriter.Workbook(
-                tmp.name, {"constant_memory": True, "default_date_format": "yyyy-mm-dd", "remove_timezone": True}
+                tmp.name,
+                {
+                    "constant_memory": True,
+                    "default_date_format": "yyyy-mm-dd",
+                    "remove_timezone": True,
+                    # a name such as "=HYPERLINK(...)" stays text, never a formula or a link
+                    "strings_to_formulas": False,
+                    "strings_to_urls": False,
+                },
             )
             styles = self._styles(workbook)
             context = {
                 "date_from": date_from,
                 "date_to": date_to,
-                "departments": departments,
+                "department_ids": list(department_ids or []),
                 "doctor_ids": list(doctor_ids or []),
                 "company": company,
-                "filtered": bool(department_ids),
                 "styles": styles,
             }
             self._sheet_kpis(workbook, context)
@@ -144,12 +152,18 @@ class ClinicRetentionXlsx(models.AbstractModel):
     def _selection_label(self, model, field, value):
         return dict(self.env[model]._fields[field]._description_selection(self.env)).get(value, value or "")
 
+    def _department_domain(self, context):
+        """The chosen departments; none chosen: no filter (record rules decide)."""
+        return [("department_id", "in", context["department_ids"])] if context["department_ids"] else []
+
     def _period_domain(self, context, date_field):
-        return [
-            (date_field, ">=", fields.Datetime.to_datetime(context["date_from"])),
-            (date_field, "<", fields.Datetime.to_datetime(context["date_to"] + relativedelta(days=1))),
-            ("department_id", "in", context["departments"].ids),
-        ]
+        start, end = self.env["clinic.retention.kpi"]._bounds(context["date_from"], context["date_to"])
+        return [(date_field, ">=", start), (date_field, "<", end), *self._department_domain(context)]
+
+    def _subquery(self, model, domain):
+        """The ids of ``model`` matching ``domain`` that the user may read,
+        as an SQL sub-query (the ORM's own query: record rules applied)."""
+        return self.env[model]._search(domain).subselect()
 
     # ------------------------------------------------------------------
     # Sheets
@@ -161,7 +175,7 @@ class ClinicRetentionXlsx(models.AbstractModel):
         lines = self.env["clinic.retention.kpi"]._compute(
             context["date_from"],
             context["date_to"],
-            department_ids=context["departments"].ids if self._is_filtered(context) else None,
+            department_ids=context["department_ids"] or None,
             by_department=True,
         )
         context["kpi_lines"] = lines
@@ -197,11 +211,6 @@ class ClinicRetentionXlsx(models.AbstractModel):
             for line in lines
         )
         self._write_table(sheet, context["styles"], columns, rows)
-
-    def _is_filtered(self, context):
-        """Departments chosen: their lines only; otherwise (managers) the
-        whole clinic first, then each department."""
-        return context["filtered"]
 
     def _sheet_satisfaction(self, workbook, context):
         sheet = workbook.add_worksheet(self.env._("Satisfaction"))
@@ -303,7 +312,7 @@ class ClinicRetentionXlsx(models.AbstractModel):
         domain = [
             ("due_date", ">=", context["date_from"]),
             ("due_date", "<=", context["date_to"]),
-            ("department_id", "in", context["departments"].ids),
+            *self._department_domain(context),
         ]
         groups = self.env["clinic.followed.report"]._read_group(
             domain, ["followed"], ["patient_count:sum", "revisit_pct:avg", "complaint_pct:avg"]
@@ -333,19 +342,13 @@ class ClinicRetentionXlsx(models.AbstractModel):
         sheet = workbook.add_worksheet(self.env._("PRR trend"))
         self._title(sheet, context, self.env._("Patient retention rate, month by month (12 months)"))
         Kpi = self.env["clinic.retention.kpi"]
-        last = context["date_to"].replace(day=1)
-        rows = []
-        for months_back in range(11, -1, -1):
-            first = last - relativedelta(months=months_back)
-            end = first + relativedelta(months=1, days=-1)
-            lines = Kpi._compute(
-                first,
-                end,
-                department_ids=context["departments"].ids if self._is_filtered(context) else None,
-            )
-            if lines:
-                line = lines[0]
-                rows.append((first, line["patients_start"], line["patients_new"], line["patients_end"], line["prr"]))
+        months = Kpi._month_bounds(context["date_to"].replace(day=1))
+        results = Kpi._compute_many(months, department_ids=context["department_ids"] or None)  # one query
+        rows = [
+            (first, lines[0]["patients_start"], lines[0]["patients_new"], lines[0]["patients_end"], lines[0]["prr"])
+            for (first, _last), lines in zip(months, results, strict=True)
+            if lines
+        ]
         columns = [
             (self.env._("Month"), "date", 12),
             (self.env._("Active at start (S)"), "int", 12),
@@ -373,9 +376,11 @@ class ClinicRetentionXlsx(models.AbstractModel):
     def _sheet_lost_patients(self, workbook, context):
         sheet = workbook.add_worksheet(self.env._("Lost patients"))
         self._title(sheet, context, self.env._("Patients lost in the period"))
-        lost = self.env["clinic.retention.kpi"]._lost_patients_sql(
-            context["date_from"], context["date_to"], context["departments"], context["company"]
+        lost = self.env["clinic.retention.kpi"]._patients_query(
+            "lost", context["date_from"], context["date_to"], context["department_ids"] or None, context["company"]
         )
+        if lost is None:
+            lost = SQL("SELECT NULL::int AS patient_id, NULL::timestamp AS last_visit, 0 AS revenue_prev_12m LIMIT 0")
         query = SQL(
             """
             SELECT rp.name, COALESCE(rp.mobile, rp.phone), rp.email, lost.last_visit, lost.revenue_prev_12m
@@ -398,14 +403,8 @@ class ClinicRetentionXlsx(models.AbstractModel):
     def _sheet_overdue_tasks(self, workbook, context):
         sheet = workbook.add_worksheet(self.env._("Overdue tasks"))
         self._title(sheet, context, self.env._("Overdue follow-up tasks"))
-        today = fields.Date.context_today(self)
-        query = self._task_list_query(
-            SQL(
-                "NOT t.is_closed AND t.date_deadline < %s AND t.department_id = ANY(%s)",
-                today,
-                context["departments"].ids,
-            )
-        )
+        tasks = self._subquery("clinic.followup.task", [("is_overdue", "=", True), *self._department_domain(context)])
+        query = self._task_list_query(SQL("t.id IN %s", tasks))
         self._write_table(sheet, context["styles"], self._task_columns(), self._task_rows(query))
 
     def _task_list_query(self, where):
@@ -421,7 +420,7 @@ class ClinicRetentionXlsx(models.AbstractModel):
               JOIN clinic_department d ON d.id = t.department_id
               LEFT JOIN res_users u ON u.id = t.user_id
               LEFT JOIN res_partner u_p ON u_p.id = u.partner_id
-             WHERE t.active AND %s
+             WHERE %s
              ORDER BY t.date_deadline, t.id
             """,
             self._translated("d.name"),
@@ -456,16 +455,16 @@ class ClinicRetentionXlsx(models.AbstractModel):
               FROM clinic_complaint c
               LEFT JOIN clinic_patient p ON p.id = c.patient_id
               LEFT JOIN res_partner rp ON rp.id = p.partner_id
-              JOIN clinic_department d ON d.id = c.department_id
+              LEFT JOIN clinic_department d ON d.id = c.department_id
               LEFT JOIN clinic_complaint_stage s ON s.id = c.stage_id
               LEFT JOIN res_users u ON u.id = c.user_id
               LEFT JOIN res_partner u_p ON u_p.id = u.partner_id
-             WHERE c.active AND c.is_open AND c.department_id = ANY(%s)
+             WHERE c.id IN %s
              ORDER BY c.deadline, c.id
             """,
             self._translated("d.name"),
             self._translated("s.name"),
-            context["departments"].ids,
+            self._subquery("clinic.complaint", [("is_open", "=", True), *self._department_domain(context)]),
         )
         severities = dict(self.env["clinic.complaint"]._fields["severity"]._description_selection(self.env))
         columns = [

@@ -12,3 +12,5 @@ from . import test_satisfaction
 from . import test_ui
 from . import test_visit_confirmation
 from . import test_visit_reminders
+from . import test_recall_resilience
+from . import test_report_queries

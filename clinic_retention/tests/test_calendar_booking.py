@@ -1,11 +1,14 @@
 from datetime import datetime, timedelta
 
+from freezegun import freeze_time
+
 from odoo.tests import tagged
 
 from .common import ClinicRetentionCase
 
 
 @tagged("post_install", "-at_install")
+@freeze_time("2030-04-20 08:00:00")  # the booking is in the future (next_visit_date counts from now)
 class TestCalendarBooking(ClinicRetentionCase):
     @classmethod
     def setUpClass(cls):

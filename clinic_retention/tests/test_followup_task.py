@@ -166,7 +166,8 @@ class TestFollowupTask(RecallCase):
                 "reason": "manual",
             }
         )
-        self._visit(self.patient, "2030-01-01 09:00:00", state="scheduled", booked_from_task_id=manual.id)
+        with freeze_time("2029-12-20 09:00:00"):  # a booking in the future (only those answer a task)
+            self._visit(self.patient, "2030-01-01 09:00:00", state="scheduled", booked_from_task_id=manual.id)
         self.assertEqual(manual.outcome, "visit_booked")
         self.assertFalse(other.is_closed, "manual tasks are not answered by any booking")
 

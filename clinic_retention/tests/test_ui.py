@@ -1,6 +1,6 @@
 import base64
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 
 import openpyxl
 
@@ -82,7 +82,10 @@ class TestClinicUi(HttpCase):
                 }
             ],
         )
-        self.assertGreater(task.date_deadline, date.min)
+        agent_today = fields.Date.context_today(task.with_user(self.agent))
+        self.assertEqual(
+            task.date_deadline, agent_today + timedelta(days=2), "the not-reached attempt moved it to the retry day"
+        )
 
     def test_manager_closes_complaint_from_low_score(self):
         manager = new_test_user(

@@ -79,6 +79,10 @@ class TestVisitConfirmation(HttpCase):
         self.assertEqual(self.visit.state, "cancelled")
 
     def test_bad_links_are_refused_and_change_nothing(self):
+        # a real CSRF token of this session: the POSTs below are refused by the
+        # visit token check, not by Odoo's CSRF protection
+        page = self.url_open(self._url())
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
         bad = [
             self._url(token="0" * 36),
             self._url(token=self.other_visit.access_token),
@@ -92,9 +96,14 @@ class TestVisitConfirmation(HttpCase):
                 response = self.url_open(url)
                 self.assertEqual(response.status_code, 404)
                 self.assertIn("This link is not valid", response.text)
-                response = self.url_open(url + "/cancel", data={"csrf_token": "irrelevant"})
-                self.assertNotEqual(response.status_code, 200)
+                response = self.url_open(url + "/cancel", data={"csrf_token": csrf})
+                self.assertEqual(response.status_code, 404)
+                self.assertIn("This link is not valid", response.text)
         self.assertEqual((self.visit.state, self.visit.confirmation_state), ("scheduled", "unconfirmed"))
+        # and the right visit token without a valid CSRF token is refused too
+        response = self.url_open(self._url(answer="cancel"), data={"csrf_token": "forged"})
+        self.assertNotEqual(response.status_code, 200)
+        self.assertEqual(self.visit.state, "scheduled")
         response = self._answer("delete")
         self.assertEqual(response.status_code, 404)
         self.assertEqual(self.visit.state, "scheduled")

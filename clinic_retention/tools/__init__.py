@@ -1,1 +1,3 @@
 from . import phone
+from . import clinic_time
+from . import recall_sql

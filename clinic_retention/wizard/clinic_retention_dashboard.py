@@ -1,10 +1,14 @@
-from dateutil.relativedelta import relativedelta
-
 from odoo import api, fields, models
 
 PERIODS = [("month", "Month"), ("quarter", "Quarter"), ("year", "Year")]
 # (key, what the drill-down opens)
-PATIENT_KPIS = ("patients_start", "patients_new", "patients_end", "patients_lost")
+PATIENT_FLAG_BY_KPI = {
+    "patients_start": "at_start",
+    "patients_new": "is_new",
+    "patients_end": "at_end",
+    "patients_lost": "lost",
+}
+PATIENT_KPIS = tuple(PATIENT_FLAG_BY_KPI)
 
 
 class ClinicRetentionDashboard(models.TransientModel):
@@ -53,35 +57,32 @@ class ClinicRetentionDashboard(models.TransientModel):
     overdue_task_count = fields.Integer(compute="_compute_now")
 
     def _bounds(self, which):
-        current, previous = self.env["clinic.retention.kpi"]._periods(
-            self.period or "month", fields.Date.context_today(self)
-        )
+        current, previous = self.env["clinic.retention.kpi"]._periods(self.period or "month")
         return current if which == "current" else previous
 
-    def _departments(self):
-        return self.env["clinic.retention.kpi"]._allowed_departments(self.department_ids.ids)
+    def _department_domain(self):
+        """The chosen departments; none chosen: no filter (record rules decide)."""
+        return [("department_id", "in", self.department_ids.ids)] if self.department_ids else []
+
+    def _period_domain(self, which, date_field):
+        date_from, date_to = self._bounds(which)
+        start, end = self.env["clinic.retention.kpi"]._bounds(date_from, date_to)
+        return [*self._department_domain(), (date_field, ">=", start), (date_field, "<", end)]
 
     @api.depends("period", "department_ids")
     def _compute_kpis(self):
         Kpi = self.env["clinic.retention.kpi"]
         for dashboard in self:
-            departments = dashboard._departments()
-            for which in ("current", "previous"):
-                date_from, date_to = dashboard._bounds(which)
-                lines = Kpi._compute(date_from, date_to, department_ids=dashboard.department_ids.ids or None)
+            bounds = [dashboard._bounds("current"), dashboard._bounds("previous")]
+            results = Kpi._compute_many(bounds, department_ids=dashboard.department_ids.ids or None)
+            for which, (date_from, date_to), lines in zip(("current", "previous"), bounds, results, strict=True):
                 line = lines[0] if lines else Kpi._empty_line()
-                period_domain = [
-                    ("department_id", "in", departments.ids),
-                    ("date", ">=", fields.Datetime.to_datetime(date_from)),
-                    ("date", "<", fields.Datetime.to_datetime(date_to + relativedelta(days=1))),
-                ]
-                [(satisfaction,)] = self.env["clinic.satisfaction.report"]._read_group(period_domain, [], ["score:avg"])
-                success_domain = [
-                    ("department_id", "in", departments.ids),
-                    ("closed_date", ">=", fields.Datetime.to_datetime(date_from)),
-                    ("closed_date", "<", fields.Datetime.to_datetime(date_to + relativedelta(days=1))),
-                ]
-                [(success,)] = self.env["clinic.followup.report"]._read_group(success_domain, [], ["success_pct:avg"])
+                [(satisfaction,)] = self.env["clinic.satisfaction.report"]._read_group(
+                    dashboard._period_domain(which, "date"), [], ["score:avg"]
+                )
+                [(success,)] = self.env["clinic.followup.report"]._read_group(
+                    dashboard._period_domain(which, "closed_date"), [], ["success_pct:avg"]
+                )
                 dashboard.update(
                     {
                         f"{which}_label": f"{date_from.isoformat()} — {date_to.isoformat()}",
@@ -103,90 +104,57 @@ class ClinicRetentionDashboard(models.TransientModel):
 
     @api.depends("department_ids")
     def _compute_now(self):
+        Complaint = self.env["clinic.complaint"]
+        Task = self.env["clinic.followup.task"]
         for dashboard in self:
-            departments = dashboard._departments()
-            Complaint = self.env["clinic.complaint"]
-            dashboard.open_complaint_count = Complaint.search_count(
-                [("is_open", "=", True), ("department_id", "in", departments.ids)]
-            )
-            dashboard.overdue_complaint_count = Complaint.search_count(
-                [("is_overdue", "=", True), ("department_id", "in", departments.ids)]
-            )
-            dashboard.overdue_task_count = self.env["clinic.followup.task"].search_count(
-                [("is_overdue", "=", True), ("department_id", "in", departments.ids)]
-            )
+            departments = dashboard._department_domain()
+            dashboard.open_complaint_count = Complaint.search_count([("is_open", "=", True), *departments])
+            dashboard.overdue_complaint_count = Complaint.search_count([("is_overdue", "=", True), *departments])
+            dashboard.overdue_task_count = Task.search_count([("is_overdue", "=", True), *departments])
 
     # ------------------------------------------------------------------
     # Drill-down: the list behind each number
     # ------------------------------------------------------------------
 
     def _patient_ids(self, kpi, which):
-        """Ids of the patients behind S, N, E or lost for the period."""
+        """Ids of the patients behind S, N, E or lost for the period: the
+        KPI service's own definition (``clinic.retention.kpi._patients_sql``)."""
         date_from, date_to = self._bounds(which)
-        Kpi = self.env["clinic.retention.kpi"]
-        departments = self._departments()
-        company = self.env.company
-        if kpi == "patients_lost":
-            self.env.cr.execute(Kpi._lost_patients_sql(date_from, date_to, departments, company))
-            return [row[0] for row in self.env.cr.fetchall()]
-        start, end = Kpi._bounds(date_from, date_to)
-        active = relativedelta(days=company.clinic_active_days or 365)
-        Visit = self.env["clinic.visit"]
-        base = [("state", "=", "done"), ("department_id", "in", departments.ids), ("company_id", "=", company.id)]
-        if kpi == "patients_start":
-            domain = [*base, ("start", ">", start - active), ("start", "<", start)]
-        elif kpi == "patients_end":
-            domain = [*base, ("start", ">", end - active), ("start", "<", end)]
-        else:  # new: first done visit in the period
-            in_period = Visit._read_group([*base, ("start", ">=", start), ("start", "<", end)], ["patient_id"], [])
-            candidates = [patient.id for (patient,) in in_period]
-            before = Visit._read_group(
-                [*base, ("patient_id", "in", candidates), ("start", "<", start)], ["patient_id"], []
-            )
-            return sorted(set(candidates) - {patient.id for (patient,) in before})
-        return sorted({patient.id for (patient,) in Visit._read_group(domain, ["patient_id"], [])})
+        return self.env["clinic.retention.kpi"]._patient_ids(
+            PATIENT_FLAG_BY_KPI[kpi], date_from, date_to, self.department_ids.ids or None
+        )
 
     def action_drill(self):
         self.ensure_one()
         kpi = self.env.context.get("kpi")
         which = self.env.context.get("which", "current")
         date_from, date_to = self._bounds(which)
-        start = fields.Datetime.to_datetime(date_from)
-        end = fields.Datetime.to_datetime(date_to + relativedelta(days=1))
-        departments = self._departments()
+        start, end = self.env["clinic.retention.kpi"]._bounds(date_from, date_to)
+        departments = self._department_domain()
         if kpi in PATIENT_KPIS:
             action = self.env["ir.actions.act_window"]._for_xml_id("clinic_retention.clinic_patient_action")
             action["domain"] = [("id", "in", self._patient_ids(kpi, which))]
             action["context"] = {}
         elif kpi == "satisfaction":
             action = self.env["ir.actions.act_window"]._for_xml_id("clinic_retention.clinic_satisfaction_report_action")
-            action["domain"] = [("department_id", "in", departments.ids), ("date", ">=", start), ("date", "<", end)]
+            action["domain"] = [*departments, ("date", ">=", start), ("date", "<", end)]
         elif kpi == "success":
             action = self.env["ir.actions.act_window"]._for_xml_id("clinic_retention.clinic_followup_report_action")
-            action["domain"] = [
-                ("department_id", "in", departments.ids),
-                ("closed_date", ">=", start),
-                ("closed_date", "<", end),
-            ]
+            action["domain"] = [*departments, ("closed_date", ">=", start), ("closed_date", "<", end)]
         elif kpi == "revenue":
             action = self.env["ir.actions.act_window"]._for_xml_id("clinic_retention.clinic_visit_action")
-            action["domain"] = [
-                ("state", "=", "done"),
-                ("department_id", "in", departments.ids),
-                ("start", ">=", start),
-                ("start", "<", end),
-            ]
+            action["domain"] = [("state", "=", "done"), *departments, ("start", ">=", start), ("start", "<", end)]
             action["context"] = {}
         elif kpi in ("open_complaints", "overdue_complaints"):
             action = self.env["ir.actions.act_window"]._for_xml_id("clinic_retention.clinic_complaint_action")
             field = "is_open" if kpi == "open_complaints" else "is_overdue"
-            action["domain"] = [(field, "=", True), ("department_id", "in", departments.ids)]
+            action["domain"] = [(field, "=", True), *departments]
             action["context"] = {}
             action["view_mode"] = "list,kanban,form"
             action["views"] = [(False, "list"), (False, "kanban"), (False, "form")]
         else:  # overdue tasks
             action = self.env["ir.actions.act_window"]._for_xml_id("clinic_retention.clinic_followup_task_action")
-            action["domain"] = [("is_overdue", "=", True), ("department_id", "in", departments.ids)]
+            action["domain"] = [("is_overdue", "=", True), *departments]
             action["context"] = {}
             action["view_mode"] = "list,kanban,form"
             action["views"] = [(False, "list"), (False, "kanban"), (False, "form")]

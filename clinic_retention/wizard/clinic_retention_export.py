@@ -21,8 +21,8 @@ class ClinicRetentionExport(models.TransientModel):
     def _default_date_to(self):
         return fields.Date.context_today(self).replace(day=1) - relativedelta(days=1)
 
-    date_from = fields.Date(required=True, default=_default_date_from)
-    date_to = fields.Date(required=True, default=_default_date_to)
+    date_from = fields.Date(required=True, default=lambda self: self._default_date_from())
+    date_to = fields.Date(required=True, default=lambda self: self._default_date_to())
     department_ids = fields.Many2many(
         "clinic.department", string="Departments", help="Empty: every department you may see."
     )
