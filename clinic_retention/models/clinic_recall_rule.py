@@ -229,7 +229,16 @@ class ClinicRecallRule(models.Model):
             conditions.append(SQL("%s.care_consent", SQL.identifier(alias_patient)))
         domain = self._patient_domain()
         if domain:
-            query = self.env["clinic.patient"].sudo().with_context(active_test=False)._search(domain)
+            # evaluated with the rights of the manager who wrote it (their record
+            # rules apply), not as the superuser: a filter tells nothing they could not read
+            author = self.write_uid if self.write_uid and not self.write_uid._is_superuser() else None
+            Patient = self.env["clinic.patient"].with_context(active_test=False)
+            Patient = (
+                Patient.with_user(author).with_context(allowed_company_ids=author.company_ids.ids)
+                if author
+                else Patient.sudo()
+            )
+            query = Patient._search(domain)
             conditions.append(SQL("%s.id IN %s", SQL.identifier(alias_patient), query.subselect()))
         return SQL(" AND ").join(conditions)
 
