@@ -106,12 +106,12 @@ class ClinicRetentionDashboard(models.TransientModel):
         for dashboard in self:
             departments = dashboard._departments()
             Complaint = self.env["clinic.complaint"]
-            dashboard.open_complaint_count = Complaint.search_count(
-                [("is_open", "=", True), ("department_id", "in", departments.ids)]
-            )
-            dashboard.overdue_complaint_count = Complaint.search_count(
-                [("is_overdue", "=", True), ("department_id", "in", departments.ids)]
-            )
+            # a complaint filed with no department (public form) counts until it is given one
+            scope = [("department_id", "in", departments.ids)]
+            if not dashboard.department_ids:
+                scope = ["|", ("department_id", "=", False), *scope]
+            dashboard.open_complaint_count = Complaint.search_count([("is_open", "=", True), *scope])
+            dashboard.overdue_complaint_count = Complaint.search_count([("is_overdue", "=", True), *scope])
             dashboard.overdue_task_count = self.env["clinic.followup.task"].search_count(
                 [("is_overdue", "=", True), ("department_id", "in", departments.ids)]
             )
@@ -180,7 +180,10 @@ class ClinicRetentionDashboard(models.TransientModel):
         elif kpi in ("open_complaints", "overdue_complaints"):
             action = self.env["ir.actions.act_window"]._for_xml_id("clinic_retention.clinic_complaint_action")
             field = "is_open" if kpi == "open_complaints" else "is_overdue"
-            action["domain"] = [(field, "=", True), ("department_id", "in", departments.ids)]
+            scope = [("department_id", "in", departments.ids)]
+            if not self.department_ids:
+                scope = ["|", ("department_id", "=", False), *scope]
+            action["domain"] = [(field, "=", True), *scope]
             action["context"] = {}
             action["view_mode"] = "list,kanban,form"
             action["views"] = [(False, "list"), (False, "kanban"), (False, "form")]
