@@ -56,6 +56,7 @@
         "views/base_automation_views.xml",
         "data/clinic_privacy_data.xml",
         "views/clinic_audit_log_views.xml",
+        "wizard/clinic_patient_anonymise_views.xml",
         "views/privacy_lookup_views.xml",
         "views/clinic_retention_menus.xml",
     ],

@@ -30,6 +30,6 @@ from . import clinic_patient_anonymise
 from . import privacy_lookup_wizard
 from . import privacy_lookup_wizard_line
 from . import base
-from . import ir_http
 from . import clinic_visit_privacy
 from . import clinic_followup_task_privacy
+from . import ir_http

@@ -13,5 +13,6 @@ from . import test_ui
 from . import test_visit_confirmation
 from . import test_visit_reminders
 from . import test_patient_data
+from . import test_patient_rights
 from . import test_complaint_integrity
 from . import test_public_fuzz

@@ -80,6 +80,7 @@ EXPECTED = {
     # the audit log: managers read it, nobody changes it
     "clinic.audit.log": staff(NONE, NONE, R, NONE),
     "clinic.patient.consent": staff(R, R, R, R),
+    "clinic.patient.anonymise": staff(NONE, NONE, (N, N, Y, N), NONE),
 }
 
 
