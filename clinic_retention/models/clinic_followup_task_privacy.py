@@ -22,11 +22,5 @@ class ClinicFollowupTask(models.Model):
         return result
 
     def message_post(self, **kwargs):
-        check_care_consent(
-            self.patient_id,
-            kwargs.get("message_type", "notification"),
-            kwargs.get("subtype_xmlid"),
-            kwargs.get("subtype_id"),
-            kwargs.get("partner_ids"),
-        )
+        check_care_consent(self.patient_id, kwargs)
         return super().message_post(**kwargs)

@@ -21,13 +21,15 @@ CLINIC_MODELS = (
 MANAGER_GROUP = "clinic_retention.group_clinic_retention_manager"
 
 
-def check_care_consent(patients, message_type, subtype_xmlid=None, subtype_id=False, partner_ids=None):
+def check_care_consent(patients, post_kwargs):
     """Refuse a message to a patient who did not consent to care messages:
     an SMS posted on their record, or a message (not an internal note) sent
-    to their contact. Internal notes, and messages to staff, always pass."""
+    to their contact (``post_kwargs``: the arguments of ``message_post``).
+    Internal notes, and messages to staff, always pass."""
+    message_type = post_kwargs.get("message_type", "notification")
+    subtype_xmlid, subtype_id = post_kwargs.get("subtype_xmlid"), post_kwargs.get("subtype_id")
+    partner_ids = post_kwargs.get("partner_ids")
     env = patients.env
-    if env.context.get("clinic_consent_checked"):
-        return
     note = env.ref("mail.mt_note", raise_if_not_found=False)
     is_note = subtype_xmlid == "mail.mt_note" or (note and subtype_id == note.id)
     if message_type not in ("comment", "sms") or is_note:
@@ -215,13 +217,7 @@ class ClinicPatient(models.Model):
         return count
 
     def message_post(self, **kwargs):
-        check_care_consent(
-            self,
-            kwargs.get("message_type", "notification"),
-            kwargs.get("subtype_xmlid"),
-            kwargs.get("subtype_id"),
-            kwargs.get("partner_ids"),
-        )
+        check_care_consent(self, kwargs)
         return super().message_post(**kwargs)
 
     def _mailing_get_opt_out_list(self, mailing):

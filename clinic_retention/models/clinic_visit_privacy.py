@@ -40,13 +40,7 @@ class ClinicVisit(models.Model):
 
     def message_post(self, **kwargs):
         # care messages need care consent (reminders check it in their own pass)
-        check_care_consent(
-            self.patient_id,
-            kwargs.get("message_type", "notification"),
-            kwargs.get("subtype_xmlid"),
-            kwargs.get("subtype_id"),
-            kwargs.get("partner_ids"),
-        )
+        check_care_consent(self.patient_id, kwargs)
         return super().message_post(**kwargs)
 
     def _read_format(self, fnames, load="_classic_read"):

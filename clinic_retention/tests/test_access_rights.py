@@ -386,3 +386,29 @@ class TestAccessRights(ClinicRetentionCase):
             self.assertFalse(
                 records.filtered(lambda r: getattr(r, "company_id", None) == self.company), f"{model}: nothing"
             )
+
+    def test_recall_rule_filter_runs_with_its_authors_rights(self):
+        """Finding 24: a rule's patient filter is evaluated with the rights of
+        the manager who wrote it, not as the superuser (no oracle on records
+        they cannot read, here a contact of another company)."""
+        secret = self.env["res.partner"].create({"name": "Secret Referrer", "company_id": self.other_company.id})
+        patient = self._patient("Referred Patient", referred_by_id=secret.id)
+        self._visit(patient, datetime(2020, 1, 1, 9))
+        rule = (
+            self.env["clinic.recall.rule"]
+            .with_user(self.manager)
+            .create(
+                {
+                    "name": "Oracle rule",
+                    "department_id": self.dental.id,
+                    "interval_number": 1,
+                    "interval_unit": "months",
+                    "max_overdue_days": 0,
+                    "assignment": "none",
+                    "patient_domain": "[('referred_by_id.name', 'ilike', 'Secret Referrer')]",
+                }
+            )
+        )
+        self.assertEqual(rule.write_uid, self.manager)
+        created = rule.sudo()._run_batch(rules=rule)[0]
+        self.assertFalse(created, "the filter matches nothing its author could not read")
