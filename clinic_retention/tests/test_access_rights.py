@@ -412,3 +412,14 @@ class TestAccessRights(ClinicRetentionCase):
         self.assertEqual(rule.write_uid, self.manager)
         created = rule.sudo()._run_batch(rules=rule)[0]
         self.assertFalse(created, "the filter matches nothing its author could not read")
+
+    def test_demo_users_have_no_password(self):
+        """Finding 24: a database created with demo data has no account whose
+        password anyone can guess (scripts/run.sh sets them locally)."""
+        logins = ["olga", "reza", "zhang", "dr.li", "dr.hosseini", "dr.smirnov", "dr.collins"]
+        users = self.env["res.users"].with_context(active_test=False).search([("login", "in", logins)])
+        self.assertTrue(users, "scripts/test.sh installs the demo data")
+        self.env.cr.execute(
+            "SELECT login FROM res_users WHERE id IN %s AND COALESCE(password, '') != ''", [tuple(users.ids)]
+        )
+        self.assertEqual(self.env.cr.fetchall(), [])
