@@ -18,6 +18,7 @@
         "mail",
         "phone_validation",
         "portal",
+        "privacy_lookup",
         "sms",
     ],
     "external_dependencies": {
@@ -52,6 +53,10 @@
         "views/res_config_settings_views.xml",
         "views/clinic_public_templates.xml",
         "views/base_automation_views.xml",
+        "data/clinic_privacy_data.xml",
+        "views/clinic_audit_log_views.xml",
+        "wizard/clinic_patient_anonymise_views.xml",
+        "views/privacy_lookup_views.xml",
         "views/clinic_retention_menus.xml",
     ],
     "demo": [

@@ -29,5 +29,16 @@ else
     odoo_bin -d "$DB" -i clinic_retention --stop-after-init --http-port="$PORT" \
         --load-language=en_US,zh_CN,fa_IR,ru_RU
 fi
+# The demo users ship without a password (a production database created with
+# demo data must not have guessable accounts): give them password = login in
+# this local demo database only.
+log "demo users of $DB: password = login"
+printf '%s\n' \
+    "users = env['res.users'].search([('login', 'in', ['olga', 'reza', 'zhang', 'dr.li', 'dr.hosseini', 'dr.smirnov', 'dr.collins'])])" \
+    "for user in users: user.password = user.login" \
+    "env.cr.commit()" \
+    | "$VENV/bin/python" "$ODOO_SRC/odoo-bin" shell --addons-path="$ODOO_SRC/addons,$REPO_DIR" \
+        --data-dir="$STATE_DIR/data" --db_host="$DB_HOST" --db_port="$DB_PORT" \
+        --db_user="$DB_USER" --db_password="$DB_PASSWORD" -d "$DB" --no-http >/dev/null
 log "serving http://localhost:$PORT  (database $DB, login admin / password admin)"
 odoo_bin -d "$DB" --db-filter="^${DB}\$" --http-port="$PORT" "$@"

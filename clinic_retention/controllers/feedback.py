@@ -20,7 +20,9 @@ class SatisfactionFeedbackController(http.Controller):
 
     def _response_from_link(self, response_id, token):
         response = request.env["clinic.survey.response"].sudo().browse(response_id).exists()
-        if not response or not token or not response.access_token or not consteq(response.access_token, token):
+        if not token or not token.isascii():  # consteq compares ASCII only (a 500 otherwise)
+            return None
+        if not response or not response.access_token or not consteq(response.access_token, token):
             return None
         if not response._is_link_usable():
             return None

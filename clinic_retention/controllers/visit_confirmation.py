@@ -13,7 +13,9 @@ class VisitConfirmationController(http.Controller):
 
     def _visit_from_link(self, visit_id, token):
         visit = request.env["clinic.visit"].sudo().browse(visit_id).exists()
-        if not visit or not token or not visit.access_token or not consteq(visit.access_token, token):
+        if not token or not token.isascii():  # consteq compares ASCII only (a 500 otherwise)
+            return None
+        if not visit or not visit.access_token or not consteq(visit.access_token, token):
             return None
         return visit
 

@@ -23,3 +23,15 @@ from . import clinic_complaint_stage
 from . import clinic_complaint_category
 from . import clinic_complaint
 from . import clinic_public_submission
+from . import clinic_patient_duplicate
+from . import clinic_patient_clinical
+from . import clinic_patient_consent
+from . import clinic_audit_log
+from . import clinic_patient_privacy
+from . import clinic_patient_anonymise
+from . import privacy_lookup_wizard
+from . import privacy_lookup_wizard_line
+from . import base
+from . import clinic_visit_privacy
+from . import clinic_followup_task_privacy
+from . import ir_http

@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 
 # Changing any of these on an event re-reads it into its visit.
 SYNC_TRIGGER_FIELDS = {
@@ -48,33 +49,66 @@ class CalendarEvent(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("clinic_patient_id"):
+                # colleagues outside the appointment see "busy", not who the patient is
+                vals.setdefault("privacy", "private")
         events = super().create(vals_list)
         if not self.env.context.get("clinic_from_visit") and any(vals.get("clinic_patient_id") for vals in vals_list):
             events._clinic_sync_visits()
         return events
 
     def write(self, vals):
+        syncing = not self.env.context.get("clinic_from_visit") and SYNC_TRIGGER_FIELDS & vals.keys()
+        if syncing:
+            self._clinic_check_visit_rights()
         result = super().write(vals)
-        if not self.env.context.get("clinic_from_visit") and SYNC_TRIGGER_FIELDS & vals.keys():
-            if self.env.user.has_group("clinic_retention.group_clinic_retention_user") or self.env.su:
-                self._clinic_sync_visits()
-            else:
-                self.sudo()._clinic_sync_visits()
+        if syncing:
+            self._clinic_sync_visits()
         return result
 
     def unlink(self):
+        self._clinic_check_visit_rights()
         visits = self.sudo().clinic_visit_ids.filtered(lambda v: v.state == "scheduled")
-        visits.with_context(clinic_from_calendar=True).write({"state": "cancelled"})
+        visits.with_env(self.env).with_context(clinic_from_calendar=True).write({"state": "cancelled"})
         return super().unlink()
+
+    def _clinic_check_visit_rights(self):
+        """Moving or cancelling an appointment moves or cancels a patient's
+        visit (and messages the patient): only Patient Care users who may
+        change that visit, in its company, do it from Calendar."""
+        if self.env.su:
+            return
+        visits = self.sudo().clinic_visit_ids
+        if not visits:
+            return
+        allowed = self.env.user.has_group("clinic_retention.group_clinic_retention_user") and not (
+            visits.company_id - self.env.user.company_ids
+        )
+        if allowed:
+            try:
+                visits.with_env(self.env).check_access("write")
+            except AccessError:
+                allowed = False
+        if not allowed:
+            raise AccessError(
+                self.env._(
+                    "This appointment is a patient's visit: only the Patient Care staff of its department "
+                    "(%(company)s) can move or cancel it.",
+                    company=", ".join(visits.company_id.mapped("name")),
+                )
+            )
 
     def _clinic_sync_visits(self):
         """Create or update the scheduled visit of each event booked for a
         patient and department; cancel it when the event is archived or no
-        longer booked for a patient."""
+        longer booked for a patient. The event is read as the superuser (a
+        private event hides its fields from non-attendees); the visit is
+        written with the user's rights (``_clinic_check_visit_rights``)."""
         Visit = self.env["clinic.visit"].with_context(clinic_from_calendar=True)
         to_create = []
-        for event in self:
-            visit = event.clinic_visit_ids.sorted("id")[:1]
+        for event in self.sudo():
+            visit = event.clinic_visit_ids.sorted("id")[:1].with_env(Visit.env)
             booked = event.active and event.clinic_patient_id and event.clinic_department_id
             if not booked:
                 if visit.state == "scheduled":

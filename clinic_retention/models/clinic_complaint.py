@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 from odoo import api, fields, models
@@ -21,7 +22,18 @@ SEVERITIES = [
 ]
 
 PUBLIC_DESCRIPTION_MAX_LENGTH = 5000
+PUBLIC_NAME_MAX_LENGTH = 120
+PUBLIC_PHONE_MAX_LENGTH = 40
+PUBLIC_EMAIL_MAX_LENGTH = 254
+# Web complaints of a clinic in an hour past which their responsible is no
+# longer e-mailed for each one (they are still registered and listed).
+PUBLIC_NOTIFY_PER_HOUR = 20
 MANAGER_GROUP = "clinic_retention.group_clinic_retention_manager"
+# Control characters (but tab and line breaks in the description) never come from a person.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+LINE_BREAKS = re.compile(r"[\t\r\n]+")
+# Fields only managers change: archiving, the deadlines (SLA and escalation).
+MANAGER_FIELDS = {"active", "deadline", "second_deadline"}
 
 
 class ClinicComplaint(models.Model):
@@ -39,9 +51,18 @@ class ClinicComplaint(models.Model):
 
     name = fields.Char(string="Subject", required=True, tracking=True)
     reference = fields.Char(readonly=True, copy=False, index="btree_not_null", default="/")
-    active = fields.Boolean(default=True)
+    active = fields.Boolean(default=True, tracking=True)
     company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
     patient_id = fields.Many2one("clinic.patient", index="btree_not_null", tracking=True, check_company=True)
+    patient_match_id = fields.Many2one(
+        "clinic.patient",
+        string="Unverified match",
+        index="btree_not_null",
+        readonly=True,
+        check_company=True,
+        help="A patient whose phone or e-mail is the one given on the public form. It is not linked "
+        "to the patient until staff have checked with them that they filed it.",
+    )
     contact_name = fields.Char(help="Who complained, when not a known patient.")
     contact_email = fields.Char()
     contact_phone = fields.Char()
@@ -58,7 +79,23 @@ class ClinicComplaint(models.Model):
     category_id = fields.Many2one("clinic.complaint.category", tracking=True)
     severity = fields.Selection(SEVERITIES, required=True, default="medium", tracking=True)
     priority = fields.Selection([("0", "Normal"), ("1", "Urgent")], compute="_compute_priority", store=True)
-    description = fields.Text(required=True)
+    description = fields.Text(
+        required=True,
+        tracking=True,
+        help="The patient's own words, as received: kept read-only once registered. Add notes in the chatter.",
+    )
+    privacy_consent_date = fields.Datetime(
+        string="Consent to data processing",
+        readonly=True,
+        copy=False,
+        help="When the person agreed, on the public form, to the processing of the personal data they gave.",
+    )
+    privacy_notice = fields.Text(
+        string="Privacy notice agreed to",
+        readonly=True,
+        copy=False,
+        help="The notice shown with the consent checkbox, as the person read it.",
+    )
     user_id = fields.Many2one(
         "res.users",
         string="Responsible manager",
@@ -82,6 +119,7 @@ class ClinicComplaint(models.Model):
         compute="_compute_deadlines",
         store=True,
         readonly=False,
+        tracking=True,
         help="If still open by then, the complaint is escalated to the general manager.",
     )
     stage_id = fields.Many2one(
@@ -103,12 +141,15 @@ class ClinicComplaint(models.Model):
     response_id = fields.Many2one("clinic.survey.response", string="From survey response", readonly=True)
     escalation_level = fields.Integer(readonly=True, copy=False, tracking=True)
     escalated_date = fields.Datetime(readonly=True, copy=False)
-    resolved_date = fields.Datetime(readonly=True, copy=False)
+    resolved_date = fields.Datetime(readonly=True, copy=False, tracking=True)
     closed_date = fields.Datetime(readonly=True, copy=False)
     is_overdue = fields.Boolean(compute="_compute_is_overdue", search="_search_is_overdue")
+    is_manager = fields.Boolean(compute="_compute_is_manager", help="The current user manages complaints.")
     color = fields.Integer()
 
     _sql_constraints = [
+        # a survey answer opens one complaint, even when two answers race
+        ("response_uniq", "unique(response_id)", "This satisfaction answer already opened a complaint."),
         (
             "resolution_satisfaction_range",
             "CHECK(resolution_satisfaction BETWEEN 0 AND 5)",
@@ -124,6 +165,10 @@ class ClinicComplaint(models.Model):
     # Computes
     # ------------------------------------------------------------------
 
+    @api.depends_context("uid")
+    def _compute_is_manager(self):
+        self.is_manager = self.env.su or self.env.user.has_group(MANAGER_GROUP)
+
     @api.depends("severity")
     def _compute_priority(self):
         for complaint in self:
@@ -133,9 +178,11 @@ class ClinicComplaint(models.Model):
     def _compute_user_id(self):
         for complaint in self:
             if not complaint.user_id:
+                company = complaint.company_id or self.env.company
                 complaint.user_id = (
                     complaint.department_id.manager_id
-                    or (complaint.company_id or self.env.company).clinic_complaints_manager_id
+                    or company.clinic_complaints_manager_id
+                    or company.clinic_general_manager_id
                 )
 
     @api.depends("severity", "received_date", "company_id")
@@ -169,18 +216,29 @@ class ClinicComplaint(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        is_manager = self.env.su or self.env.user.has_group(MANAGER_GROUP)
         for vals in vals_list:
             if vals.get("reference", "/") == "/":
                 vals["reference"] = self.env["ir.sequence"].sudo().next_by_code("clinic.complaint") or "/"
+            if not is_manager:
+                stage = self.env["clinic.complaint.stage"].browse(vals.get("stage_id"))
+                if stage.kind in ("resolved", "closed"):
+                    raise AccessError(
+                        self.env._("A complaint is registered as new and then investigated: it cannot start resolved.")
+                    )
+                if vals.get("active") is False:
+                    raise AccessError(self.env._("Only Patient Care managers archive complaints."))
+                # the deadlines follow the severity's SLA (the form sends what it computed)
+                vals.pop("deadline", None)
+                vals.pop("second_deadline", None)
         complaints = super().create(vals_list)
         complaints._subscribe_responsible()
         return complaints
 
     def write(self, vals):
+        self._check_write_allowed(vals)
         if "stage_id" in vals:
             stage = self.env["clinic.complaint.stage"].browse(vals["stage_id"])
-            if stage.kind == "closed" and not self.env.su and not self.env.user.has_group(MANAGER_GROUP):
-                raise AccessError(self.env._("Only Patient Care managers can close complaints."))
             now = fields.Datetime.now()
             if stage.kind in ("resolved", "closed"):
                 vals.setdefault("resolved_date", now)
@@ -188,23 +246,103 @@ class ClinicComplaint(models.Model):
                 vals.setdefault("closed_date", now)
             if stage.kind in ("new", "investigating"):
                 vals.update(resolved_date=False, closed_date=False)
+        old_responsible = {complaint: complaint.user_id for complaint in self} if "user_id" in vals else {}
         result = super().write(vals)
+        if "stage_id" in vals:
+            self._check_stage_requirements()
         if "user_id" in vals:
-            self._subscribe_responsible()
+            self._subscribe_responsible(old_responsible)
         return result
 
-    def _subscribe_responsible(self):
-        for complaint in self.filtered("user_id"):
-            complaint.message_subscribe(partner_ids=complaint.user_id.partner_id.ids)
+    def _check_write_allowed(self, vals):
+        """What staff may change: managers archive complaints, change their
+        deadlines and close them; nobody rewrites the patient's words; the
+        staff named in a complaint do not edit it (they add notes)."""
+        if self.env.su:
+            return
+        if "description" in vals and any(c.description != vals["description"] for c in self):
+            raise UserError(
+                self.env._(
+                    "The patient's words are kept as they were received. Add what you learned "
+                    "as a note in the chatter, or in the root cause and resolution."
+                )
+            )
+        if self.env.user.has_group(MANAGER_GROUP):
+            return
+        if MANAGER_FIELDS & vals.keys():
+            raise AccessError(self.env._("Only Patient Care managers archive complaints or change their deadlines."))
+        if "stage_id" in vals and self.env["clinic.complaint.stage"].browse(vals["stage_id"]).kind == "closed":
+            raise AccessError(self.env._("Only Patient Care managers can close complaints."))
+        named = self.filtered(lambda c: self.env.user in c.staff_ids)
+        if named:
+            raise AccessError(
+                self.env._(
+                    "You are named in the complaint %(complaint)s: a colleague or a manager handles it. "
+                    "You can still add a note in the chatter.",
+                    complaint=named[0].reference or named[0].name,
+                )
+            )
+
+    def _check_stage_requirements(self):
+        """The statusbar obeys the same rules as the buttons."""
+        for complaint in self:
+            if complaint.state == "resolved" and not (complaint.resolution or complaint.corrective_action):
+                raise UserError(
+                    self.env._(
+                        "Write the corrective action or the resolution of “%(complaint)s” before resolving it.",
+                        complaint=complaint.name,
+                    )
+                )
+            if complaint.state == "closed" and not (complaint.root_cause and complaint.corrective_action):
+                raise UserError(
+                    self.env._(
+                        "Record the root cause and the corrective action of “%(complaint)s” before closing it.",
+                        complaint=complaint.name,
+                    )
+                )
+
+    def _subscribe_responsible(self, previous=None):
+        """The responsible follows the complaint; a former responsible who
+        is not the new one stops following it (they may have moved to another
+        department) unless they are named or manage its department."""
+        for complaint in self:
+            former = (previous or {}).get(complaint)
+            if former and former != complaint.user_id:
+                keep = complaint.staff_ids | complaint.department_id.manager_id
+                if former not in keep:
+                    complaint.message_unsubscribe(partner_ids=former.partner_id.ids)
+            if complaint.user_id:
+                complaint.message_subscribe(partner_ids=complaint.user_id.partner_id.ids)
 
     # ------------------------------------------------------------------
     # The public complaint form
     # ------------------------------------------------------------------
 
     @api.model
+    def _clean_public_values(self, post, fields_list):
+        """What the visitor typed, as plain text: stripped, without control
+        or direction-override characters (line breaks only in the
+        description), cut to the field's length."""
+        limits = {
+            "contact_name": PUBLIC_NAME_MAX_LENGTH,
+            "contact_phone": PUBLIC_PHONE_MAX_LENGTH,
+            "contact_email": PUBLIC_EMAIL_MAX_LENGTH,
+            "department_id": 12,
+            "description": PUBLIC_DESCRIPTION_MAX_LENGTH + 1,  # one more: "too long" is an error, not a cut
+        }
+        values = {}
+        for name in fields_list:
+            raw = post.get(name)
+            text = raw if isinstance(raw, str) else ""
+            if name != "description":
+                text = LINE_BREAKS.sub(" ", text)
+            values[name] = CONTROL_CHARACTERS.sub("", text).strip()[: limits.get(name, 200)]
+        return values
+
+    @api.model
     def _check_public_values(self, company, values):
         """The error to show on the public form, or None. ``values`` are
-        the stripped strings the visitor typed."""
+        the cleaned strings the visitor typed (``_clean_public_values``)."""
         if not values.get("contact_name"):
             return self.env._("Please tell us your name.")
         if not values.get("description") or len(values["description"]) < 10:
@@ -224,11 +362,17 @@ class ClinicComplaint(models.Model):
         department = values.get("department_id")
         if department and (
             not str(department).isdigit()
+            or len(str(department)) > 9  # beyond any id (and PostgreSQL's integer)
             or not self.env["clinic.department"]
             .sudo()
             .search_count([("id", "=", int(department)), ("company_id", "=", company.id)])
         ):
             return self.env._("Please choose a department from the list.")
+        if values.get("privacy_consent") != "1":
+            return self.env._(
+                "Please tick the box to agree to the processing of your personal data: "
+                "we cannot register your complaint without it."
+            )
         return None
 
     @api.model
@@ -256,23 +400,69 @@ class ClinicComplaint(models.Model):
 
     @api.model
     def _create_from_public_form(self, company, values):
-        patient = self._match_patient(company, values.get("contact_phone"), values.get("contact_email"))
+        """Register a complaint sent by an anonymous visitor. Anyone may type
+        a patient's phone or e-mail: a matching patient is only proposed
+        (``patient_match_id``) for staff to confirm, never linked. Past
+        ``PUBLIC_NOTIFY_PER_HOUR`` web complaints in an hour, the responsible
+        is no longer e-mailed for each one (a flood must not flood them)."""
+        match = self._match_patient(company, values.get("contact_phone"), values.get("contact_email"))
         department_id = int(values["department_id"]) if values.get("department_id") else False
         e164 = self.env["res.partner"]._clinic_format_phone(values.get("contact_phone"), company.country_id)
-        description = values["description"]
-        return self.sudo().create(
-            {
-                "name": self.env._("Web complaint from %(name)s", name=values["contact_name"])[:120],
-                "company_id": company.id,
-                "patient_id": patient.id,
-                "contact_name": values["contact_name"][:120],
-                "contact_phone": e164 or False,
-                "contact_email": email_normalize(values.get("contact_email") or "") or False,
-                "department_id": department_id,
-                "channel": "web_form",
-                "description": description,
-            }
+        recent = self.sudo().search_count(
+            [
+                ("company_id", "=", company.id),
+                ("channel", "=", "web_form"),
+                ("create_date", ">=", fields.Datetime.now() - timedelta(hours=1)),
+            ]
         )
+        quiet = recent >= PUBLIC_NOTIFY_PER_HOUR
+        complaint = (
+            self.sudo()
+            .with_context(mail_create_nosubscribe=True, mail_auto_subscribe_no_notify=quiet)
+            .create(
+                {
+                    "name": self.env._("Web complaint from %(name)s", name=values["contact_name"])[:120],
+                    "company_id": company.id,
+                    "patient_match_id": match.id,
+                    "contact_name": values["contact_name"][:PUBLIC_NAME_MAX_LENGTH],
+                    "contact_phone": e164 or False,
+                    "contact_email": email_normalize(values.get("contact_email") or "") or False,
+                    "department_id": department_id,
+                    "channel": "web_form",
+                    "description": values["description"],
+                    "privacy_consent_date": fields.Datetime.now(),
+                    "privacy_notice": values.get("privacy_notice") or False,
+                }
+            )
+        )
+        if complaint.user_id and not quiet:
+            complaint.message_notify(
+                partner_ids=complaint.user_id.partner_id.ids,
+                subject=self.env._("New complaint from the public form: %(ref)s", ref=complaint.reference),
+                body=self.env._(
+                    "A complaint was sent on the public form (%(ref)s). Check who sent it before linking it "
+                    "to a patient.",
+                    ref=complaint.reference,
+                ),
+                model_description=self.env._("Complaint"),
+            )
+        return complaint
+
+    def action_confirm_patient_match(self):
+        """Staff checked with the person: the complaint is the patient's."""
+        for complaint in self.filtered("patient_match_id"):
+            patient = complaint.patient_match_id
+            complaint.write({"patient_id": patient.id})
+            complaint.sudo().patient_match_id = False
+            complaint.message_post(body=self.env._("Checked with the patient: the complaint is linked to them."))
+        return True
+
+    def action_reject_patient_match(self):
+        """Not this patient: the complaint stays with its contact details."""
+        for complaint in self.filtered("patient_match_id"):
+            complaint.sudo().patient_match_id = False
+            complaint.message_post(body=self.env._("Not the matching patient: the complaint stays unlinked."))
+        return True
 
     # ------------------------------------------------------------------
     # Buttons

@@ -3,8 +3,7 @@ from datetime import timedelta
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError
-from odoo.tools import SQL
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 GENDERS = [("female", "Female"), ("male", "Male"), ("other", "Other")]
 
@@ -43,9 +42,6 @@ REFERRAL_SOURCES = [
     ("other", "Other"),
 ]
 
-# Clinical facts: every Patient Care user reads them, only managers change them.
-MEDICAL_FIELDS = {"allergies", "chronic_condition_ids", "hereditary_conditions"}
-
 
 class ClinicPatient(models.Model):
     """A patient is a contact (``res.partner``, by delegation) with the
@@ -62,6 +58,8 @@ class ClinicPatient(models.Model):
     _order = "name, id"
     _check_company_auto = True
     _mail_post_access = "read"
+    # campaigns (Email / SMS Marketing) may target patients, with their marketing consent
+    _mailing_enabled = True
 
     partner_id = fields.Many2one(
         "res.partner",
@@ -87,18 +85,7 @@ class ClinicPatient(models.Model):
     insurance_provider = fields.Char()
     insurance_number = fields.Char(tracking=True, index="btree_not_null")
 
-    # Clinical
-    allergies = fields.Text(tracking=True)
-    chronic_condition_ids = fields.Many2many(
-        "clinic.service",
-        "clinic_patient_chronic_condition_rel",
-        "patient_id",
-        "service_id",
-        string="Chronic conditions",
-        domain="[('kind', '=', 'condition')]",
-    )
-    hereditary_conditions = fields.Text(string="Hereditary conditions", tracking=True)
-    can_edit_medical = fields.Boolean(compute="_compute_can_edit_medical")
+    # Clinical data (allergies, conditions): see clinic_patient_clinical.py
     doctor_id = fields.Many2one(
         "res.users",
         string="Responsible doctor",
@@ -134,14 +121,29 @@ class ClinicPatient(models.Model):
         help="Appointment reminders, recalls and follow-ups.",
     )
     care_consent_date = fields.Datetime(string="Care consent recorded on", readonly=True, copy=False)
-    care_consent_source = fields.Selection(CONSENT_SOURCES, string="Care consent source")
+    care_consent_source = fields.Selection(
+        CONSENT_SOURCES,
+        string="Care consent source",
+        tracking=True,
+        help="How the patient gave (or withdrew) this consent: asked again at every change.",
+    )
     marketing_consent = fields.Boolean(
         string="Consents to marketing",
         tracking=True,
         help="Greetings, campaigns and news. Separate from care messages.",
     )
     marketing_consent_date = fields.Datetime(string="Marketing consent recorded on", readonly=True, copy=False)
-    marketing_consent_source = fields.Selection(CONSENT_SOURCES, string="Marketing consent source")
+    marketing_consent_source = fields.Selection(
+        CONSENT_SOURCES,
+        string="Marketing consent source",
+        tracking=True,
+        help="How the patient gave (or withdrew) this consent: asked again at every change.",
+    )
+    consent_ids = fields.One2many("clinic.patient.consent", "patient_id", string="Consent history")
+
+    # The patient's internal notes live on the patient, not on the shared
+    # contact (res.partner.comment), which every employee can read.
+    notes = fields.Html(string="Internal notes")
 
     # Visits
     visit_ids = fields.One2many("clinic.visit", "patient_id", string="Visits")
@@ -180,26 +182,11 @@ class ClinicPatient(models.Model):
     recall_override_ids = fields.One2many("clinic.recall.override", "patient_id", string="Recall overrides")
     complaint_count = fields.Integer(compute="_compute_complaint_count")
 
-    # Duplicates
-    duplicate_patient_ids = fields.Many2many(
-        "clinic.patient",
-        compute="_compute_duplicate_patient_ids",
-        string="Possible duplicates",
-    )
-    is_possible_duplicate = fields.Boolean(
-        compute="_compute_duplicate_patient_ids",
-        search="_search_is_possible_duplicate",
-        string="Possible duplicate",
-    )
+    # Duplicates: see clinic_patient_duplicate.py
 
     # ------------------------------------------------------------------
     # Computes
     # ------------------------------------------------------------------
-
-    @api.depends_context("uid")
-    def _compute_can_edit_medical(self):
-        allowed = self.env.su or self.env.user.has_group("clinic_retention.group_clinic_retention_manager")
-        self.can_edit_medical = allowed
 
     @api.depends("birthdate")
     def _compute_age(self):
@@ -310,115 +297,78 @@ class ClinicPatient(models.Model):
             return "lapsed"
         return "lost"
 
-    @api.depends("phone", "mobile", "email_normalized", "company_id")
-    def _compute_duplicate_patient_ids(self):
-        by_key = {}
-        keys_of = {}
-        for patient in self:
-            keys = {n for n in (patient.phone, patient.mobile) if n}
-            if patient.email_normalized:
-                keys.add("mailto:" + patient.email_normalized)
-            keys_of[patient] = keys
-        all_keys = set().union(*keys_of.values()) if keys_of else set()
-        if all_keys:
-            phones = [k for k in all_keys if not k.startswith("mailto:")]
-            emails = [k[7:] for k in all_keys if k.startswith("mailto:")]
-            candidates = self.search(
-                [
-                    ("company_id", "in", self.company_id.ids),
-                    "|",
-                    "|",
-                    ("phone", "in", phones),
-                    ("mobile", "in", phones),
-                    ("email_normalized", "in", emails),
-                ]
-            )
-            for candidate in candidates:
-                candidate_keys = {n for n in (candidate.phone, candidate.mobile) if n}
-                if candidate.email_normalized:
-                    candidate_keys.add("mailto:" + candidate.email_normalized)
-                for key in candidate_keys:
-                    by_key[key] = by_key.get(key, self.browse()) | candidate
-        for patient in self:
-            duplicates = self.browse()
-            for key in keys_of[patient]:
-                duplicates |= by_key.get(key, self.browse())
-            duplicates = duplicates.filtered(
-                lambda p, me=patient: p.id != me._origin.id and p.company_id == me.company_id
-            )
-            patient.duplicate_patient_ids = duplicates
-            patient.is_possible_duplicate = bool(duplicates)
-
-    def _search_is_possible_duplicate(self, operator, value):
-        if operator not in ("=", "!=") or not isinstance(value, bool):
-            raise NotImplementedError(self.env._("Unsupported search on possible duplicates."))
-        self.env["clinic.patient"].flush_model(["company_id", "partner_id"])
-        self.env["res.partner"].flush_model(["phone", "mobile", "email_normalized", "active"])
-        # One pass: every (company, phone-or-email) key shared by two patients.
-        self.env.cr.execute(
-            SQL(
-                """
-                WITH keys AS (
-                    SELECT patient.id, patient.company_id, key.value
-                      FROM clinic_patient patient
-                      JOIN res_partner partner ON partner.id = patient.partner_id
-                     CROSS JOIN LATERAL (VALUES (partner.phone), (partner.mobile),
-                                                ('mailto:' || partner.email_normalized))
-                           AS key(value)
-                     WHERE partner.active AND key.value IS NOT NULL AND key.value != ''
-                ), shared AS (
-                    SELECT company_id, value
-                      FROM keys
-                  GROUP BY company_id, value
-                    HAVING COUNT(DISTINCT id) > 1
-                )
-                SELECT DISTINCT keys.id FROM keys JOIN shared USING (company_id, value)
-                """
-            )
-        )
-        ids = [row[0] for row in self.env.cr.fetchall()]
-        positive = (operator == "=") == value
-        return [("id", "in" if positive else "not in", ids)]
-
     # ------------------------------------------------------------------
     # CRUD
     # ------------------------------------------------------------------
 
     @api.model_create_multi
     def create(self, vals_list):
+        """The patient's contact is created (or completed) through the
+        patient: Patient Care users need no right on the company's other
+        contacts (Contact Creation), and an existing contact shared between
+        companies stays shared."""
+        self.browse().check_access("create")
         Partner = self.env["res.partner"]
         for vals in vals_list:
             self._check_medical_write(vals)
-            self._stamp_consents(vals)
+            self.env["clinic.patient.consent"]._check_patient_vals(self, vals)
             company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
+            partner_vals = self._pop_partner_vals(vals)
             if not vals.get("partner_id"):
-                country = self.env["res.country"].browse(vals.get("country_id"))
-                Partner._clinic_normalize_phone_vals(vals, country or company.country_id)
+                country = self.env["res.country"].browse(partner_vals.get("country_id"))
+                Partner._clinic_normalize_phone_vals(partner_vals, country or company.country_id)
+                partner_vals.setdefault("is_company", False)
+                partner_vals.setdefault("name", vals.get("name"))
                 # The patient's contact belongs to the patient's company.
-                vals.setdefault("is_company", False)
-            else:
-                partner = Partner.browse(vals["partner_id"])
-                phones = {f: vals.get(f, partner[f]) for f in ("phone", "mobile")}
-                Partner._clinic_normalize_phone_vals(phones, partner.country_id or company.country_id)
-                vals.update({f: n for f, n in phones.items() if n != partner[f]})
+                partner_vals["company_id"] = company.id
+                vals["partner_id"] = self._partner_env().create(partner_vals).id
+                continue
+            partner = Partner.browse(vals["partner_id"])
+            partner.check_access("read")
+            if partner.company_id and partner.company_id != company:
+                raise ValidationError(
+                    self.env._(
+                        "The contact %(contact)s belongs to %(company)s: it cannot become a patient of %(clinic)s.",
+                        contact=partner.display_name,
+                        company=partner.company_id.name,
+                        clinic=company.name,
+                    )
+                )
+            phones = {f: partner_vals.get(f, partner[f]) for f in ("phone", "mobile")}
+            Partner._clinic_normalize_phone_vals(phones, partner.country_id or company.country_id)
+            partner_vals.update({f: n for f, n in phones.items() if n != partner[f]})
+            if partner_vals:
+                self._partner_env(partner).write(partner_vals)
         patients = super().create(vals_list)
-        for patient in patients:
-            if patient.partner_id.company_id != patient.company_id:
-                patient.partner_id.company_id = patient.company_id
         patients._sync_family_links({})
+        self.env["clinic.patient.consent"]._record_changes(patients, vals_list)
         return patients
 
     def write(self, vals):
+        if not self.env.su and any(self.mapped("is_anonymised")):
+            raise UserError(self.env._("An anonymised patient cannot be changed."))
         self._check_medical_write(vals)
-        self._stamp_consents(vals)
+        self.env["clinic.patient.consent"]._check_patient_vals(self, vals)
+        vals = dict(vals)
+        partner_vals = self._pop_partner_vals(vals)
         old_family = {}
         if "family_member_ids" in vals:
             old_family = {patient: patient.family_member_ids for patient in self}
+        old_companies = {patient: patient.company_id for patient in self} if "company_id" in vals else {}
+        if partner_vals:
+            self.check_access("write")
         result = super().write(vals)
+        if partner_vals:
+            for patient in self:
+                self._partner_env(patient.partner_id).write(partner_vals)
         if "company_id" in vals:
-            self.partner_id.write({"company_id": vals["company_id"]})
+            for patient in self:
+                # a contact shared between companies stays shared
+                if patient.partner_id.company_id == old_companies[patient]:
+                    self._partner_env(patient.partner_id).write({"company_id": vals["company_id"]})
         if "family_member_ids" in vals:
             self._sync_family_links(old_family)
+        self.env["clinic.patient.consent"]._record_changes(self, [vals] * len(self))
         return result
 
     @api.ondelete(at_uninstall=False)
@@ -426,22 +376,25 @@ class ClinicPatient(models.Model):
         if self.sudo().visit_ids:
             raise AccessError(self.env._("A patient with visits cannot be deleted: archive the patient instead."))
 
-    def _check_medical_write(self, vals):
-        if (
-            MEDICAL_FIELDS & vals.keys()
-            and not self.env.su
-            and not self.env.user.has_group("clinic_retention.group_clinic_retention_manager")
-        ):
-            raise AccessError(
-                self.env._("Only Patient Care managers can record or change a patient's allergies and conditions.")
-            )
+    def _pop_partner_vals(self, vals):
+        """Take the contact's own fields (name, phones, address...) out of
+        ``vals``: they are written on the contact by ``_partner_env``."""
+        partner_fields = [
+            fname for fname in vals if fname != "partner_id" and getattr(self._fields.get(fname), "inherited", False)
+        ]
+        if partner_fields:
+            self.check_field_access_rights("write", partner_fields)
+        return {fname: vals.pop(fname) for fname in partner_fields}
 
-    def _stamp_consents(self, vals):
-        """Every change of a consent records when it was given or withdrawn."""
-        now = fields.Datetime.now()
-        for kind in ("care", "marketing"):
-            if f"{kind}_consent" in vals and f"{kind}_consent_date" not in vals:
-                vals[f"{kind}_consent_date"] = now
+    def _partner_env(self, partner=None):
+        """``res.partner`` (or ``partner``) to write a patient's contact
+        with: as the superuser once the user's right on the patient is
+        checked, unless the contact is also a user's (an employee's) contact,
+        which only contact managers change."""
+        partner = partner if partner is not None else self.env["res.partner"]
+        if self.env.su or partner.sudo().user_ids:
+            return partner
+        return partner.sudo()
 
     def _sync_family_links(self, old_family):
         """Keep family links symmetric: if A lists B, B lists A."""
@@ -462,6 +415,15 @@ class ClinicPatient(models.Model):
     # ------------------------------------------------------------------
     # Onchange: show the stored form of a number as soon as it is typed
     # ------------------------------------------------------------------
+
+    @api.onchange("care_consent")
+    def _onchange_care_consent(self):
+        # a change of consent comes with how the patient said it (see clinic.patient.consent)
+        self.care_consent_source = False
+
+    @api.onchange("marketing_consent")
+    def _onchange_marketing_consent(self):
+        self.marketing_consent_source = False
 
     @api.onchange("phone", "mobile", "country_id")
     def _onchange_phone_e164(self):

@@ -1,4 +1,5 @@
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 
 class ClinicService(models.Model):
@@ -29,3 +30,27 @@ class ClinicService(models.Model):
     )
     sequence = fields.Integer(default=10)
     active = fields.Boolean(default=True)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_used(self):
+        """Deleting a service or condition would take it out of every
+        patient's conditions (untracked), of every past visit, and widen the
+        recall rules on it to the whole department: archive it instead."""
+        sudo = self.sudo().with_context(active_test=False)
+        checks = [
+            ("clinic.visit", "service_id", self.env._("visits")),
+            ("clinic.patient", "medical_condition_ids", self.env._("patients' conditions")),
+            ("clinic.recall.rule", "service_id", self.env._("recall rules")),
+            ("clinic.recovery.template", "service_id", self.env._("recovery templates")),
+        ]
+        for model, fname, label in checks:
+            count = sudo.env[model].search_count([(fname, "in", self.ids)])
+            if count:
+                raise UserError(
+                    self.env._(
+                        "%(service)s is used by %(count)s %(what)s: archive it instead of deleting it.",
+                        service=self[0].display_name,
+                        count=count,
+                        what=label,
+                    )
+                )

@@ -91,9 +91,14 @@ class ClinicVisit(models.Model):
         index=True,
         copy=False,
     )
-    amount = fields.Monetary(string="Amount billed", currency_field="currency_id", tracking=True)
+    amount = fields.Monetary(
+        string="Amount billed",
+        currency_field="currency_id",
+        tracking=True,
+        groups="clinic_retention.group_clinic_retention_clinical",
+    )
     currency_id = fields.Many2one(related="company_id.currency_id")
-    notes = fields.Html()
+    notes = fields.Html(string="Clinical notes", groups="clinic_retention.group_clinic_retention_clinical")
     calendar_event_id = fields.Many2one(
         "calendar.event",
         string="Calendar appointment",

@@ -1,4 +1,5 @@
 from odoo import fields, models
+from odoo.tools import html2plaintext, is_html_empty
 
 
 class ResCompany(models.Model):
@@ -46,7 +47,33 @@ class ResCompany(models.Model):
     )
     clinic_general_manager_id = fields.Many2one("res.users", string="General manager", domain="[('share', '=', False)]")
 
+    # Personal data (issue 12)
+    clinic_privacy_notice = fields.Html(
+        string="Privacy notice",
+        translate=True,
+        sanitize=True,
+        help="Shown with the consent checkbox of the public complaint form, in the visitor's language. "
+        "Empty: a standard notice naming the clinic.",
+    )
+    clinic_anonymise_after_years = fields.Integer(
+        string="Anonymise patients with no visit for (years)",
+        default=0,
+        help="0: never. Patients with no visit (of any kind) and no change for this many years are listed "
+        "for anonymisation, then anonymised after the notice period unless kept.",
+    )
+    clinic_anonymise_notice_days = fields.Integer(
+        string="Notice before anonymising (days)",
+        default=30,
+        help="How long a patient stays on the list of patients due for anonymisation before the "
+        "scheduled action anonymises them: time to keep those who must be kept.",
+    )
+
     _sql_constraints = [
+        (
+            "clinic_anonymise_check",
+            "CHECK(clinic_anonymise_after_years >= 0 AND clinic_anonymise_notice_days >= 0)",
+            "The retention period and the notice are counted in whole years and days.",
+        ),
         (
             "clinic_complaint_threshold_check",
             "CHECK(clinic_complaint_threshold BETWEEN 0 AND 5)",
@@ -62,3 +89,18 @@ class ResCompany(models.Model):
     def _clinic_sla_hours(self, severity):
         self.ensure_one()
         return self[f"clinic_sla_{severity or 'medium'}_hours"] or 72
+
+    def _clinic_privacy_notice(self, as_text=False):
+        """The privacy notice of the public form, in the context's language:
+        the clinic's own, else a standard one."""
+        self.ensure_one()
+        notice = self.clinic_privacy_notice
+        if is_html_empty(notice):
+            # plain text: shown escaped on the page, kept as is on the complaint
+            return self.env._(
+                "%(clinic)s uses your name, phone number and e-mail address only to handle your complaint "
+                "and to answer you, and keeps them as long as the law on medical records requires. You may "
+                "ask to see, correct or delete them, and withdraw this consent, by writing to us.",
+                clinic=self.name,
+            )
+        return html2plaintext(notice) if as_text else notice

@@ -15,7 +15,14 @@ class ResPartner(models.Model):
         string="Patient records",
         groups="clinic_retention.group_clinic_retention_user",
     )
-    is_patient = fields.Boolean(compute="_compute_is_patient", store=True, compute_sudo=True)
+    # Being a patient is health data: only Patient Care users may know it
+    # (or search on it); other employees see an ordinary contact.
+    is_patient = fields.Boolean(
+        compute="_compute_is_patient",
+        store=True,
+        compute_sudo=True,
+        groups="clinic_retention.group_clinic_retention_user",
+    )
 
     @api.depends("patient_ids")
     def _compute_is_patient(self):
@@ -96,3 +103,39 @@ class ResPartner(models.Model):
             "res_id": patient.id,
             "view_mode": "form",
         }
+
+    # ------------------------------------------------------------------
+    # Campaigns (Email / SMS Marketing, when installed) respect the
+    # marketing consent of patients
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _clinic_marketing_opt_out_emails(self, partners):
+        """The e-mail addresses of ``partners`` who are patients without
+        marketing consent (a contact who is the patient of several clinics
+        needs the consent of each)."""
+        patients = self.env["clinic.patient"].sudo().with_context(active_test=False)
+        refused = patients.search([("partner_id", "in", partners.ids), ("marketing_consent", "=", False)])
+        return set(refused.partner_id.mapped("email_normalized")) - {False}
+
+    def _mailing_get_opt_out_list(self, mailing):
+        opt_out = set()
+        parent = getattr(super(), "_mailing_get_opt_out_list", None)
+        if parent:
+            opt_out = set(parent(mailing))
+        recipients = self.sudo().browse(mailing._get_recipients())
+        return opt_out | self._clinic_marketing_opt_out_emails(recipients)
+
+    def _mailing_get_opt_out_list_sms(self, mailing):
+        opt_out = []
+        parent = getattr(super(), "_mailing_get_opt_out_list_sms", None)
+        if parent:
+            opt_out = list(parent(mailing))
+        recipients = self.sudo().browse(mailing._get_recipients())
+        refused = (
+            self.env["clinic.patient"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("partner_id", "in", recipients.ids), ("marketing_consent", "=", False)])
+        )
+        return opt_out + [pid for pid in refused.partner_id.ids if pid not in opt_out]

@@ -14,3 +14,7 @@ from . import test_visit_confirmation
 from . import test_visit_reminders
 from . import test_recall_resilience
 from . import test_report_queries
+from . import test_patient_data
+from . import test_patient_rights
+from . import test_complaint_integrity
+from . import test_public_fuzz

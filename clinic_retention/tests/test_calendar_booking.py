@@ -2,7 +2,8 @@ from datetime import datetime, timedelta
 
 from freezegun import freeze_time
 
-from odoo.tests import tagged
+from odoo.exceptions import AccessError
+from odoo.tests import new_test_user, tagged
 
 from .common import ClinicRetentionCase
 
@@ -107,9 +108,31 @@ class TestCalendarBooking(ClinicRetentionCase):
         self.assertEqual(visit.start, self.start, "history is not rewritten")
 
     def test_plain_internal_user_moves_booked_event(self):
-        """A doctor without Patient Care rights moving their appointment
-        still moves the visit (the sync runs as superuser, nothing leaks)."""
+        """Finding 9: an employee without Patient Care rights (or of another
+        company) cannot move or cancel a patient's visit through Calendar;
+        a doctor (Doctor group) moves their own appointment and its visit."""
         event = self._book(user_id=self.internal_user.id)
         later = self.start + timedelta(hours=2)
-        event.with_user(self.internal_user).write({"start": later, "stop": later + timedelta(minutes=30)})
+        with self.assertRaises(AccessError):
+            event.with_user(self.internal_user).write({"start": later, "stop": later + timedelta(minutes=30)})
+        with self.assertRaises(AccessError):
+            event.with_user(self.internal_user).unlink()
+        self.assertEqual(event.clinic_visit_ids.start, self.start)
+        self.assertEqual(event.clinic_visit_ids.state, "scheduled")
+        other = new_test_user(
+            self.env,
+            login="calendar_other_company",
+            groups="clinic_retention.group_clinic_retention_manager",
+            company_id=self.other_company.id,
+            company_ids=[(6, 0, self.other_company.ids)],
+        )
+        with self.assertRaises(AccessError):
+            event.with_user(other).write({"start": later, "stop": later + timedelta(minutes=30)})
+        doctor = new_test_user(
+            self.env, login="calendar_doctor", groups="clinic_retention.group_clinic_retention_doctor"
+        )
+        event.user_id = doctor
+        event.clinic_visit_ids.doctor_id = doctor
+        event.with_user(doctor).write({"start": later, "stop": later + timedelta(minutes=30)})
         self.assertEqual(event.clinic_visit_ids.start, later)
+        self.assertEqual(event.privacy, "private", "colleagues see 'busy', not the patient")

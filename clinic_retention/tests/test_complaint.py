@@ -179,6 +179,7 @@ class TestComplaint(ClinicRetentionCase):
             "contact_email": "",
             "department_id": str(self.dental.id),
             "description": "The receptionist was rude to my mother.",
+            "privacy_consent": "1",
         }
         self.assertIsNone(Complaint._check_public_values(self.company, values))
         complaint = Complaint._create_from_public_form(self.company, values)
@@ -186,7 +187,8 @@ class TestComplaint(ClinicRetentionCase):
             complaint,
             [
                 {
-                    "patient_id": self.anna.id,
+                    "patient_id": False,  # anyone can type a phone number: proposed, not linked
+                    "patient_match_id": self.anna.id,
                     "channel": "web_form",
                     "contact_phone": "+8613800138000",
                     "department_id": self.dental.id,
@@ -201,5 +203,6 @@ class TestComplaint(ClinicRetentionCase):
             dict(values, description="short"),
             dict(values, department_id=str(self.other_department.id)),
             dict(values, department_id="1 OR 1=1"),
+            dict(values, privacy_consent=""),
         ):
             self.assertTrue(Complaint._check_public_values(self.company, bad), bad)

@@ -135,6 +135,7 @@ class TestPublicComplaintForm(PublicFormCase):
             "contact_email": "",
             "department_id": str(self.department.id),
             "description": "The receptionist was rude on the phone.",
+            "privacy_consent": "1",
         }
         data.update(values)
         return self._post("/clinic/complaint", data)
@@ -154,8 +155,18 @@ class TestPublicComplaintForm(PublicFormCase):
         self.assertEqual(len(complaint), 1)
         self.assertRecordValues(
             complaint,
-            [{"patient_id": self.patient.id, "department_id": self.department.id, "contact_name": "Li Na"}],
+            [
+                {
+                    "patient_id": False,
+                    "patient_match_id": self.patient.id,
+                    "department_id": self.department.id,
+                    "contact_name": "Li Na",
+                }
+            ],
         )
+        self.assertFalse(self.patient.complaint_count, "not on the patient's record until staff confirm")
+        complaint.action_confirm_patient_match()
+        self.assertEqual(complaint.patient_id, self.patient)
 
     def test_form_with_an_unknown_patient(self):
         before = self._web_complaints()
@@ -190,9 +201,9 @@ class TestPublicComplaintForm(PublicFormCase):
         result = self._send(contact_phone="13800138000", website_url="http://spam.example.com")
         self.assertIn("o_clinic_complaint_done", result.text, "robots are told nothing")
         self.assertEqual(self._web_complaints(), before)
-        for _attempt in range(5):
-            self.assertEqual(self._send(contact_phone="13800138000").status_code, 200)
+        for attempt in range(5):
+            self.assertEqual(self._send(contact_phone=f"1380013810{attempt}").status_code, 200)
         self.assertEqual(len(self._web_complaints() - before), 5)
-        result = self._send(contact_phone="13800138000")
+        result = self._send(contact_phone="13800138109")
         self.assertEqual(result.status_code, 429)
         self.assertEqual(len(self._web_complaints() - before), 5, "the sixth within the hour is refused")

@@ -1,4 +1,3 @@
-import base64
 import io
 from datetime import timedelta
 
@@ -152,7 +151,12 @@ class TestClinicUi(HttpCase):
         )
         export = self.env["clinic.retention.export"].search([("create_uid.login", "=", "tour_kpi_manager")])
         self.assertEqual(len(export), 1)
-        self.assertTrue(export.file)
-        book = openpyxl.load_workbook(io.BytesIO(base64.b64decode(export.file)))
+        # the download was built on request (nothing stored) and logged
+        log = self.env["clinic.audit.log"].search(
+            [("event", "=", "excel_export"), ("user_id.login", "=", "tour_kpi_manager")]
+        )
+        self.assertEqual(len(log), 1)
+        self.assertIn("Lost patients", log.details)
+        book = openpyxl.load_workbook(io.BytesIO(export._export_file()[1]))
         names = [row[0] for row in book["Lost patients"].iter_rows(min_row=4, values_only=True)]
         self.assertIn("Tour Lost Patient", names)

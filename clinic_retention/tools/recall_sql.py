@@ -22,7 +22,16 @@ def candidate_filters(rule, alias_patient):
         conditions.append(SQL("%s.care_consent", SQL.identifier(alias_patient)))
     domain = rule._patient_domain()
     if domain:
-        query = rule.env["clinic.patient"].sudo().with_context(active_test=False)._search(domain)
+        # evaluated with the rights of the manager who wrote it (their record
+        # rules apply), not as the superuser: a filter tells nothing they could not read
+        author = rule.write_uid if rule.write_uid and not rule.write_uid._is_superuser() else None
+        Patient = rule.env["clinic.patient"].with_context(active_test=False)
+        Patient = (
+            Patient.with_user(author).with_context(allowed_company_ids=author.company_ids.ids)
+            if author
+            else Patient.sudo()
+        )
+        query = Patient._search(domain)
         conditions.append(SQL("%s.id IN %s", SQL.identifier(alias_patient), query.subselect()))
     return SQL(" AND ").join(conditions)
 

