@@ -29,8 +29,6 @@ from . import clinic_patient_consent
 from . import clinic_audit_log
 from . import clinic_patient_privacy
 from . import clinic_patient_anonymise
-from . import privacy_lookup_wizard
-from . import privacy_lookup_wizard_line
 from . import base
 from . import clinic_visit_privacy
 from . import clinic_followup_task_privacy

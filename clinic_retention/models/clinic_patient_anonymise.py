@@ -390,7 +390,7 @@ class ClinicPatient(models.Model):
         auto_commit = not getattr(threading.current_thread(), "testing", False)
         done = 0
         Patient = self.sudo().with_context(active_test=False)
-        for company in self.env["res.company"].sudo().search([]):
+        for company in self.env["res.company"].sudo().search([]):  # pylint: disable=no-search-all  # a few companies
             candidates = Patient.with_company(company)._retention_candidates(company)
             listed = Patient.search([("company_id", "=", company.id), ("anonymise_due_date", "!=", False)])
             (listed - candidates).write({"anonymise_due_date": False})

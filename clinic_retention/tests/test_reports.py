@@ -414,8 +414,7 @@ class TestReports(TransactionCase):
             .with_company(self.company)
             .create({"date_from": Q1[0], "date_to": Q1[1]})
         )
-        wizard.action_export()
-        content = base64.b64decode(wizard.file)
+        content = wizard._export_file()[1]
         sheet = openpyxl.load_workbook(io.BytesIO(content))["Satisfaction"]
         cells = [cell for row in sheet.iter_rows() for cell in row if str(cell.value or "").startswith("=HYPERLINK")]
         self.assertTrue(cells, "the doctor's name is in the sheet")
@@ -468,8 +467,7 @@ class TestReports(TransactionCase):
         )
         agent_env = self.env(user=self.agent, context=dict(self.env.context, allowed_company_ids=self.company.ids))
         wizard = agent_env["clinic.retention.export"].create({"date_from": Q1[0], "date_to": Q1[1]})
-        wizard.action_export()
-        book = openpyxl.load_workbook(io.BytesIO(base64.b64decode(wizard.file)))
+        book = openpyxl.load_workbook(io.BytesIO(wizard._export_file()[1]))
         exported_tasks = sorted(row[0] for row in book["Overdue tasks"].iter_rows(min_row=4, values_only=True))
         seen_tasks = sorted(agent_env["clinic.followup.task"].search([("is_overdue", "=", True)]).mapped("name"))
         self.assertEqual(exported_tasks, seen_tasks)

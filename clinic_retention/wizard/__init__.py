@@ -2,3 +2,5 @@ from . import clinic_followup_task_reached
 from . import clinic_retention_export
 from . import clinic_retention_dashboard
 from . import clinic_patient_anonymise
+from . import privacy_lookup_wizard
+from . import privacy_lookup_wizard_line
