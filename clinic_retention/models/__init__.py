@@ -4,6 +4,7 @@ from . import res_partner
 from . import clinic_department
 from . import clinic_service
 from . import clinic_patient
+from . import clinic_public_link_mixin
 from . import clinic_visit
 from . import clinic_visit_reminder
 from . import base_automation
@@ -21,3 +22,8 @@ from . import clinic_complaint_stage
 from . import clinic_complaint_category
 from . import clinic_complaint
 from . import clinic_public_submission
+from . import clinic_care_message
+from . import mail_mail
+from . import mail_thread
+from . import sms_tracker
+from . import calendar_attendee

@@ -419,6 +419,8 @@ class ClinicPatient(models.Model):
             self.partner_id.write({"company_id": vals["company_id"]})
         if "family_member_ids" in vals:
             self._sync_family_links(old_family)
+        if "active" in vals and not vals["active"]:
+            self.env["clinic.visit"]._cancel_for_inactive_patients(self)
         return result
 
     @api.ondelete(at_uninstall=False)
