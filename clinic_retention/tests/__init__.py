@@ -12,3 +12,6 @@ from . import test_satisfaction
 from . import test_ui
 from . import test_visit_confirmation
 from . import test_visit_reminders
+from . import test_care_message_time
+from . import test_care_message_faults
+from . import test_public_link_security
