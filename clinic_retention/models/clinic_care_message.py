@@ -1,4 +1,5 @@
 import logging
+import re
 import threading
 import time as time_module
 import uuid
@@ -7,6 +8,7 @@ from datetime import datetime, time, timedelta
 
 import psycopg2
 import pytz
+from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
@@ -28,6 +30,25 @@ DISPATCH_CRONS = ("clinic_retention.ir_cron_care_message_dispatch", "clinic_rete
 # A deferred message looks at most this many days ahead for room under the cap.
 CAP_LOOKAHEAD_DAYS = 7
 TRANSIENT_DB_ERRORS = (psycopg2.errors.SerializationFailure, psycopg2.errors.DeadlockDetected)
+# What mail.template.send_mail_batch renders of a template.
+TEMPLATE_FIELDS = (
+    "attachment_ids",
+    "auto_delete",
+    "body_html",
+    "email_cc",
+    "email_from",
+    "email_to",
+    "mail_server_id",
+    "model",
+    "partner_to",
+    "reply_to",
+    "report_template_ids",
+    "res_id",
+    "scheduled_date",
+    "subject",
+)
+# A template body that only calls a QWeb view (see views/clinic_mail_templates.xml).
+VIEW_CALL_BODY = re.compile(r'^\s*(?:<div>\s*)?<t\s+t-call="([\w.]+)"\s*/>\s*(?:</div>\s*)?$')
 
 
 def _float_to_time(hours):
@@ -228,23 +249,30 @@ class ClinicCareMessage(models.AbstractModel):
                     (n for n in (patient.mobile, patient.phone) if n and can_receive_sms(n)), False
                 )
         numbers = {n for n in sms_numbers.values() if n}
-        blacklisted_numbers = (
-            set(self.env["phone.blacklist"].sudo().search([("number", "in", list(numbers))]).mapped("number"))
-            if numbers
-            else set()
-        )
+        blacklisted_numbers = set()
+        if numbers:
+            # numbers are stored in E.164 on both sides: no per-number formatting (phone.blacklist's search does it)
+            self.env["phone.blacklist"].flush_model(["number", "active"])
+            self.env.cr.execute(
+                SQL("SELECT number FROM phone_blacklist WHERE active AND number = ANY(%s)", list(numbers))
+            )
+            blacklisted_numbers = {number for (number,) in self.env.cr.fetchall()}
         today = fields.Date.context_today(self)
         counts = Counter()
-        for patient, msg_channel, day, count in self.env["clinic.visit.reminder"].sudo()._read_group(
-            [
-                ("patient_id", "in", patients.ids),
-                ("kind", "in", list(REMINDER_KINDS)),
-                ("state", "in", list(LIVE_STATES)),
-                ("local_date", ">=", today - timedelta(days=1)),
-                ("local_date", "<=", today + timedelta(days=CAP_LOOKAHEAD_DAYS + 1)),
-            ],
-            ["patient_id", "channel", "local_date:day"],
-            ["__count"],
+        for patient, msg_channel, day, count in (
+            self.env["clinic.visit.reminder"]
+            .sudo()
+            ._read_group(
+                [
+                    ("patient_id", "in", patients.ids),
+                    ("kind", "in", list(REMINDER_KINDS)),
+                    ("state", "in", list(LIVE_STATES)),
+                    ("local_date", ">=", today - timedelta(days=1)),
+                    ("local_date", "<=", today + timedelta(days=CAP_LOOKAHEAD_DAYS + 1)),
+                ],
+                ["patient_id", "channel", "local_date:day"],
+                ["__count"],
+            )
         ):
             counts[(patient.id, msg_channel, fields.Date.to_date(day))] += count
         return {
@@ -292,7 +320,9 @@ class ClinicCareMessage(models.AbstractModel):
             cron = self.env.ref(xmlid, raise_if_not_found=False)
             if not cron or not slots:
                 continue
-            existing = set(Trigger.search([("cron_id", "=", cron.id), ("call_at", "in", list(slots))]).mapped("call_at"))
+            existing = set(
+                Trigger.search([("cron_id", "=", cron.id), ("call_at", "in", list(slots))]).mapped("call_at")
+            )
             if slots - existing:
                 cron.sudo()._trigger(sorted(slots - existing))
 
@@ -360,7 +390,7 @@ class ClinicCareMessage(models.AbstractModel):
                         self._send_group(message)
                 except TRANSIENT_DB_ERRORS:
                     raise
-                except Exception as error:  # noqa: BLE001  # any fault of one message must not stop the others
+                except Exception as error:  # any fault of one message must not stop the others
                     _logger.warning("Care message %s failed: %s", message.id, error)
                     self._mark_attempt(message)
                     message._register_failure("render", _error_text(error))
@@ -424,13 +454,13 @@ class ClinicCareMessage(models.AbstractModel):
 
     @api.model
     def _send_emails(self, messages):
-        """Core's ``mail.template.send_mail_batch``: everything the template
-        sets (recipients, CC, attachments and reports, mail server,
-        scheduled date, language) is honoured."""
+        """E-mails from the message's template, with everything the template
+        sets: recipients, CC, attachments and reports, mail server, scheduled
+        date, sender, reply-to, language (see ``_queue_template_emails``)."""
         template = messages[0].mail_template_id.sudo()
         if not template:
             raise UserError(self.env._("The email template of this message was deleted."))
-        mails = template.send_mail_batch(messages.visit_id.ids)
+        mails = self._queue_template_emails(template, messages.visit_id)
         by_visit = {mail.res_id: mail for mail in mails}
         self._mark_attempt(
             messages,
@@ -442,6 +472,75 @@ class ClinicCareMessage(models.AbstractModel):
                 for message in messages
             },
         )
+
+    @api.model
+    def _queue_template_emails(self, template, records):
+        """``template.send_mail_batch(records.ids)``, rendered by the same core
+        renderer (``_generate_template``: every field of the template, per
+        language), queued for thousands of records at once:
+
+        * a body that only calls a QWeb view is rendered from the view
+          (``_render_template_qweb_view``: compiled once, not per e-mail);
+        * the reply-to address and document name are looked up once for the
+          batch, not once per e-mail;
+        * the outgoing message keeps no second copy of the body (an outgoing
+          e-mail is not shown in the chatter; the ledger links the e-mail).
+
+        Templates with an e-mail layout go through ``send_mail_batch`` itself."""
+        if template.email_layout_xmlid:
+            return template.send_mail_batch(records.ids)
+        res_ids = records.ids
+        view_call = VIEW_CALL_BODY.match(str(template.body_html or ""))
+        render_fields = TEMPLATE_FIELDS if not view_call else tuple(f for f in TEMPLATE_FIELDS if f != "body_html")
+        values_by_id = template._generate_template(res_ids, render_fields)
+        if view_call:
+            for lang_template, lang_ids in template._classify_per_lang(res_ids).values():
+                match = VIEW_CALL_BODY.match(str(lang_template.body_html or ""))
+                if match:
+                    bodies = lang_template._render_template_postprocess(
+                        template.model,
+                        lang_template._render_template_qweb_view(match.group(1), template.model, lang_ids),
+                    )
+                    if str(lang_template.body_html).lstrip().startswith("<div>"):  # as the QWeb engine keeps it
+                        bodies = {res_id: Markup("<div>%s</div>") % body for res_id, body in bodies.items()}
+                else:
+                    bodies = lang_template._render_field("body_html", lang_ids)
+                for res_id, body in bodies.items():
+                    values_by_id[res_id]["body_html"] = body
+        records = records.sudo().with_prefetch(res_ids)
+        reply_to = records._notify_get_reply_to()
+        values_list, attachments_list = [], []
+        for record in records:
+            values = values_by_id[record.id]
+            values["recipient_ids"] = [fields.Command.link(pid) for pid in (values.get("partner_ids") or [])]
+            values["attachment_ids"] = [fields.Command.link(aid) for aid in (values.get("attachment_ids") or [])]
+            attachments_list.append(values.pop("attachments", []))
+            if "email_from" in values and not values.get("email_from"):
+                values.pop("email_from")
+            if not values.get("reply_to"):
+                values["reply_to"] = reply_to.get(record.id)
+            values["record_name"] = record.display_name
+            values_list.append(values)
+        mails = self.env["mail.mail"].sudo().create(values_list)
+        for mail, attachments in zip(mails, attachments_list, strict=True):
+            if attachments:  # reports, as send_mail_batch attaches them
+                mail.with_context(default_type=None).write(
+                    {
+                        "attachment_ids": [
+                            fields.Command.create(
+                                {
+                                    "name": name,
+                                    "datas": datas,
+                                    "type": "binary",
+                                    "res_model": "mail.message",
+                                    "res_id": mail.mail_message_id.id,
+                                }
+                            )
+                            for name, datas in attachments
+                        ]
+                    }
+                )
+        return mails
 
     @api.model
     def _send_sms(self, messages):
@@ -481,11 +580,7 @@ class ClinicCareMessage(models.AbstractModel):
         links = links or {}
         columns = ("mail_mail_id", "message_id", "sms_id", "sms_uuid")
         rows = SQL(", ").join(
-            SQL(
-                "(%s, %s, %s, %s, %s)",
-                message.id,
-                *(links.get(message.id, {}).get(column) for column in columns),
-            )
+            SQL("%s", (message.id, *(links.get(message.id, {}).get(column) for column in columns)))
             for message in messages
         )
         handed = SQL("now() at time zone 'UTC'") if links else SQL("NULL")
@@ -494,7 +589,7 @@ class ClinicCareMessage(models.AbstractModel):
             SQL(
                 """
             UPDATE clinic_visit_reminder AS m
-               SET attempt_count = m.attempt_count + 1,
+               SET attempt_count = COALESCE(m.attempt_count, 0) + 1,
                    handover_date = %(handed)s,
                    state = CASE WHEN %(handed_out)s THEN 'queued' ELSE m.state END,
                    next_attempt_date = NULL,

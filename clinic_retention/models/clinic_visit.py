@@ -146,9 +146,9 @@ class ClinicVisit(models.Model):
         help="The department's zone, else the clinic's; the patient's own zone only for departments "
         "that say so (remote consultations).",
     )
-    start_local_short = fields.Char(compute="_compute_start_local", string="Visit time (short)")
-    start_local_time = fields.Char(compute="_compute_start_local", string="Visit hour")
-    start_local_long = fields.Char(compute="_compute_start_local", string="Visit time (long)")
+    start_local_short = fields.Char(compute="_compute_start_local_short", string="Visit time (short)")
+    start_local_time = fields.Char(compute="_compute_start_local_time", string="Visit hour")
+    start_local_long = fields.Char(compute="_compute_start_local_long", string="Visit time (long)")
 
     # The personal link in reminders (see clinic.public.link.mixin)
     confirmation_url = fields.Char(compute="_compute_confirmation_url", groups="base.group_system")
@@ -215,24 +215,35 @@ class ClinicVisit(models.Model):
                 zone = visit.patient_id.tz
             visit.local_tz = zone
 
-    @api.depends("start", "local_tz")
-    @api.depends_context("lang")
-    def _compute_start_local(self):
+    def _format_start_local(self, fname, dt_format):
         """The visit time as the patient reads it: in ``local_tz``, formatted
         for the language being rendered (templates render per language). One
         babel call per distinct time and zone in the batch."""
-        formats = {"start_local_short": "short", "start_local_time": "HH:mm", "start_local_long": "full"}
         cache = {}
         for visit in self:
-            for fname, dt_format in formats.items():
-                key = (visit.start, visit.local_tz, dt_format)
-                if key not in cache:
-                    cache[key] = (
-                        tools.format_datetime(self.env, visit.start, tz=visit.local_tz, dt_format=dt_format)
-                        if visit.start
-                        else False
-                    )
-                visit[fname] = cache[key]
+            key = (visit.start, visit.local_tz)
+            if key not in cache:
+                cache[key] = (
+                    tools.format_datetime(self.env, visit.start, tz=visit.local_tz, dt_format=dt_format)
+                    if visit.start
+                    else False
+                )
+            visit[fname] = cache[key]
+
+    @api.depends("start", "local_tz")
+    @api.depends_context("lang")
+    def _compute_start_local_short(self):
+        self._format_start_local("start_local_short", "short")
+
+    @api.depends("start", "local_tz")
+    @api.depends_context("lang")
+    def _compute_start_local_time(self):
+        self._format_start_local("start_local_time", "HH:mm")
+
+    @api.depends("start", "local_tz")
+    @api.depends_context("lang")
+    def _compute_start_local_long(self):
+        self._format_start_local("start_local_long", "full")
 
     @api.depends("access_token")
     @api.depends_context("uid")

@@ -202,19 +202,15 @@ class ClinicVisitReminder(models.Model):
             return self.browse()
         self.env.flush_all()
         uid = self.env.uid
+        now = self.env.cr.now()
+        # one parameter per row (psycopg2 writes a tuple as a parenthesized list)
         values = SQL(", ").join(
-            SQL(
-                "(%s, %s, %s, now() at time zone 'UTC', now() at time zone 'UTC', 0)",
-                SQL(", ").join(SQL("%s", row.get(column) or None) for column in CLAIM_COLUMNS),
-                uid,
-                uid,
-            )
-            for row in rows
+            SQL("%s", (*(row.get(column) or None for column in CLAIM_COLUMNS), 0, uid, uid, now, now)) for row in rows
         )
         self.env.cr.execute(
             SQL(
                 """
-            INSERT INTO clinic_visit_reminder (%s, create_uid, write_uid, create_date, write_date, attempt_count)
+            INSERT INTO clinic_visit_reminder (%s, attempt_count, create_uid, write_uid, create_date, write_date)
             VALUES %s
             ON CONFLICT (visit_id, kind, channel, visit_start) DO NOTHING
             RETURNING id

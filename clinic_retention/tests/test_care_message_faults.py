@@ -14,7 +14,7 @@ from .common import CareMessageCase
 VISIT_AT = datetime(2026, 6, 11, 10, 0)
 
 
-class Crash(BaseException):  # noqa: N818
+class Crash(BaseException):
     """Stands for a worker killed in the middle of a transaction (nothing
     in the pass may catch it, as nothing survives a killed process)."""
 
@@ -130,7 +130,9 @@ class TestCareMessageFaults(CareMessageCase, MockEmail, SMSCase):
                 self._new_sms.send()
                 sent |= self._new_sms
             message = self._message(visit, "sms")
-            self.assertEqual((message.state, message.failure_type, message.attempt_count), ("failed", "sms_credit", attempt))
+            self.assertEqual(
+                (message.state, message.failure_type, message.attempt_count), ("failed", "sms_credit", attempt)
+            )
         self.assertFalse(message.next_attempt_date, "no fourth attempt")
         self.assertEqual(message.followup_task_id.reason, "message_failed")
         self.assertIn("No SMS credit left", message.followup_task_id.notes)
@@ -161,7 +163,9 @@ class TestCareMessageFaults(CareMessageCase, MockEmail, SMSCase):
                 with patch.object(IrMailServer, "connect", side_effect=ConnectionRefusedError("Connection refused")):
                     self._new_mails.send()
             message = self._message(visit, "email")
-            self.assertEqual((message.state, message.failure_type, message.attempt_count), ("failed", "mail_smtp", attempt))
+            self.assertEqual(
+                (message.state, message.failure_type, message.attempt_count), ("failed", "mail_smtp", attempt)
+            )
         self.assertIn("Connection refused", message.failure_reason)
         task = message.followup_task_id
         self.assertEqual(task.reason, "message_failed")
@@ -183,7 +187,9 @@ class TestCareMessageFaults(CareMessageCase, MockEmail, SMSCase):
         self.assertRecordValues(
             message, [{"state": "failed", "failure_type": "mail_email_invalid", "next_attempt_date": False}]
         )
-        self.assertEqual(message.followup_task_id.reason, "message_failed", "straight to a person: retrying cannot help")
+        self.assertEqual(
+            message.followup_task_id.reason, "message_failed", "straight to a person: retrying cannot help"
+        )
 
     def test_crash_between_claim_and_send_neither_loses_nor_duplicates(self):
         visits = self._visits()

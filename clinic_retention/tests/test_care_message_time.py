@@ -52,13 +52,17 @@ class TestCareMessageLocalTime(CareMessageCase, MockEmail, SMSCase):
         )
         self.assertEqual(brussels_patient.tz, "Europe/Brussels", "core gives the creating user's zone")
         visits = self._book(rpc_patient, SHANGHAI_10AM)
-        visits |= self.env["clinic.visit"].with_env(admin_env).create(
-            {
-                "patient_id": brussels_patient.id,
-                "department_id": self.dental.id,
-                "start": SHANGHAI_10AM,
-                "stop": SHANGHAI_10AM + timedelta(minutes=30),
-            }
+        visits |= (
+            self.env["clinic.visit"]
+            .with_env(admin_env)
+            .create(
+                {
+                    "patient_id": brussels_patient.id,
+                    "department_id": self.dental.id,
+                    "start": SHANGHAI_10AM,
+                    "stop": SHANGHAI_10AM + timedelta(minutes=30),
+                }
+            )
         )
         mails, sms = self._pass("2026-06-10 02:01:00")
         self.assertEqual((len(mails), len(sms)), (2, 2))
@@ -129,7 +133,13 @@ class TestCareMessageLocalTime(CareMessageCase, MockEmail, SMSCase):
         waiting = self._ledger(visit).filtered(lambda r: r.channel == "sms")
         self.assertRecordValues(
             waiting,
-            [{"state": "queued", "scheduled_date": datetime(2026, 6, 10, 0, 0), "local_date": datetime(2026, 6, 10).date()}],
+            [
+                {
+                    "state": "queued",
+                    "scheduled_date": datetime(2026, 6, 10, 0, 0),
+                    "local_date": datetime(2026, 6, 10).date(),
+                }
+            ],
         )
         _mails, sms = self._pass("2026-06-09 23:50:00")
         self.assertFalse(sms)

@@ -70,7 +70,9 @@ class TestPublicLinkRoutes(HttpCase):
         )
         self.assertEqual(upload.status_code, 404)
         self.assertFalse(self.visit.message_ids.filtered(lambda m: "Call me" in (m.body or "")))
-        self.assertFalse(self.env["ir.attachment"].search([("res_model", "=", "clinic.visit"), ("res_id", "=", self.visit.id)]))
+        self.assertFalse(
+            self.env["ir.attachment"].search([("res_model", "=", "clinic.visit"), ("res_id", "=", self.visit.id)])
+        )
 
     def test_token_stops_when_the_visit_is_moved_or_starts(self):
         old_token = self.token
