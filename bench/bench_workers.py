@@ -37,9 +37,9 @@ ODOO_SRC = os.environ.get("ODOO_SRC", "/opt/odoo18")
 TIMEOUT = 30 * 60
 
 
-def connect():
+def connect(dbname=DB):
     connection = psycopg2.connect(
-        dbname=DB,
+        dbname=dbname,
         host=os.environ.get("DB_HOST", "localhost"),
         port=os.environ.get("DB_PORT", "5432"),
         user=os.environ.get("DB_USER"),
@@ -66,6 +66,14 @@ def prepare(registry, due):
         env["ir.cron.trigger"].search([]).unlink()
         env.cr.execute("DELETE FROM ir_cron_progress")
         return counts.get("due", 0), precise.id
+
+
+def notify_cron_workers():
+    """Cron workers listen on the "postgres" database (see ir.cron._notifydb)."""
+    connection = connect("postgres")
+    with connection.cursor() as cr:
+        cr.execute("SELECT pg_notify('cron_trigger', %s)", [DB])
+    connection.close()
 
 
 def start_odoo(args, logfile):
@@ -136,9 +144,7 @@ def progress(cr):
 def busy_workers(cr, server_pid):
     """Odoo processes (children of the master) that hold an open transaction
     on the bench database: the cron workers at work."""
-    cr.execute(
-        "SELECT application_name FROM pg_stat_activity WHERE datname = %s AND xact_start IS NOT NULL", [DB]
-    )
+    cr.execute("SELECT application_name FROM pg_stat_activity WHERE datname = %s AND xact_start IS NOT NULL", [DB])
     pids = {int(match.group(1)) for (name,) in cr.fetchall() if (match := re.match(r"odoo-(\d+)$", name or ""))}
     return sorted(pids & children(server_pid))
 
@@ -185,27 +191,43 @@ def main():
     try:
         connection = connect()
         cr = connection.cursor()
-        time.sleep(5)  # let the master spawn its workers
+        time.sleep(3)  # let the master spawn its workers
         if server.poll() is not None:
             sys.exit(f"Odoo did not start, see {logfile}")
         started = time.perf_counter()
         cr.execute(
             "INSERT INTO ir_cron_trigger (cron_id, call_at) VALUES (%s, now() at time zone 'UTC')", [precise_cron_id]
         )
-        cr.execute("NOTIFY cron_trigger, %s", [DB])
         last_print = 0
+        waking = True
         while True:
             handed, waiting, total = progress(cr)
             elapsed = time.perf_counter() - started
             if elapsed - last_print >= 5:
-                print(f"  {elapsed:6.1f} s  {total:>6} claimed  {handed:>6} queued  {waiting:>6} waiting", flush=True)
+                busy = len(busy_workers(cr, server.pid))
+                print(
+                    f"  {elapsed:6.1f} s  {total:>6} claimed  {handed:>6} queued  {waiting:>6} waiting  "
+                    f"{busy} cron worker(s) busy",
+                    flush=True,
+                )
                 last_print = elapsed
+            if waking and not killed:
+                # as ir.cron._notifydb does, until a cron worker has started
+                waking = not total and not busy_workers(cr, server.pid)
+                if waking:
+                    notify_cron_workers()
             if not killed and handed >= args.kill_at * expected:
                 workers = busy_workers(cr, server.pid)
-                if workers:
-                    killed = workers[0]
+                # both cron workers at work (or half the messages out already): kill one mid-batch
+                if len(workers) >= 2 or (workers and handed >= 0.5 * expected):
+                    killed = workers[-1]
                     os.kill(killed, signal.SIGKILL)
                     print(f"  {elapsed:6.1f} s  killed cron worker {killed} (kill -9) with {handed} queued", flush=True)
+                    waking = True  # the master starts a new cron worker: wake it
+            elif waking and killed:
+                waking = len(busy_workers(cr, server.pid)) < 2 and handed < expected
+                if waking:
+                    notify_cron_workers()
             if total >= expected and handed >= expected:
                 break
             if elapsed > TIMEOUT:
@@ -221,7 +243,9 @@ def main():
     finally:
         left = stop_odoo(server)
     print("\nResult")
-    print(f"queued     {counts['emails'] + counts['sms']} ({counts['emails']} emails, {counts['sms']} SMS) for {due} due visits")
+    print(
+        f"queued     {counts['emails'] + counts['sms']} ({counts['emails']} emails, {counts['sms']} SMS) for {due} due visits"
+    )
     print(f"duplicates {counts['duplicates']}")
     print(f"lost       {counts['lost']}")
     print(f"seconds    {seconds:.1f}")
