@@ -243,9 +243,8 @@ def main():
     finally:
         left = stop_odoo(server)
     print("\nResult")
-    print(
-        f"queued     {counts['emails'] + counts['sms']} ({counts['emails']} emails, {counts['sms']} SMS) for {due} due visits"
-    )
+    queued = counts["emails"] + counts["sms"]
+    print(f"queued     {queued} ({counts['emails']} emails, {counts['sms']} SMS) for {due} due visits")
     print(f"duplicates {counts['duplicates']}")
     print(f"lost       {counts['lost']}")
     print(f"seconds    {seconds:.1f}")
