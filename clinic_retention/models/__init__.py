@@ -27,3 +27,4 @@ from . import mail_mail
 from . import mail_thread
 from . import sms_tracker
 from . import calendar_attendee
+from . import mail_template

@@ -15,3 +15,4 @@ from . import test_visit_reminders
 from . import test_care_message_time
 from . import test_care_message_faults
 from . import test_public_link_security
+from . import test_care_message_access
