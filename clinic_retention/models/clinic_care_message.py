@@ -141,6 +141,7 @@ class ClinicCareMessage(models.AbstractModel):
         visits = visits.sudo().filtered(
             lambda v: v.state in states and (v.start > now if upcoming else v.start >= oldest)
         )
+        visits -= self._already_decided(visits, kind, channel)
         if not visits:
             return Ledger
         mail_template = self.env.ref(email_template) if email_template else self.env["mail.template"]
@@ -208,6 +209,26 @@ class ClinicCareMessage(models.AbstractModel):
         if queued:
             self._trigger_dispatch(set(queued.mapped("scheduled_date")))
         return claimed
+
+    @api.model
+    def _already_decided(self, visits, kind, channel):
+        """The visits that already have this message for their current time
+        (rules look back over their last run, and a visit changed since then
+        is seen again): one query instead of the whole policy for each."""
+        if not visits:
+            return visits
+        self.env["clinic.visit.reminder"].flush_model(["visit_id", "kind", "channel", "visit_start"])
+        self.env.cr.execute(
+            SQL(
+                """SELECT visit_id, visit_start FROM clinic_visit_reminder
+                    WHERE visit_id = ANY(%s) AND kind = %s AND channel = %s""",
+                visits.ids,
+                kind,
+                channel,
+            )
+        )
+        decided = set(self.env.cr.fetchall())
+        return visits.filtered(lambda visit: (visit.id, visit.start) in decided)
 
     @api.model
     def _policy_context(self, visits, channel):

@@ -71,7 +71,9 @@ class TestCareMessageAccess(ClinicRetentionCase):
                     message.with_user(user).unlink()
                 with self.assertRaises(AccessError):
                     values = {"visit_id": message.visit_id.id, "kind": "day_before", "channel": "email"}
-                    self.env["clinic.visit.reminder"].with_user(user).create(dict(values, visit_start=datetime(2026, 1, 1)))
+                    self.env["clinic.visit.reminder"].with_user(user).create(
+                        dict(values, visit_start=datetime(2026, 1, 1))
+                    )
 
     def test_reminders_delivered_figure(self):
         Ledger = self.env["clinic.visit.reminder"]
@@ -79,7 +81,9 @@ class TestCareMessageAccess(ClinicRetentionCase):
         # dental: 1 failed + 1 delivered; cardiology: 1 sent + 1 delivered (own company)
         self.assertAlmostEqual(Ledger.with_user(self.manager)._delivery_rate(day, day), 75.0)
         self.assertAlmostEqual(Ledger.with_user(self.cs_user)._delivery_rate(day, day), 50.0, msg="their department")
-        self.assertIsNone(Ledger.with_user(self.manager)._delivery_rate(day - timedelta(days=30), day - timedelta(days=1)))
+        self.assertIsNone(
+            Ledger.with_user(self.manager)._delivery_rate(day - timedelta(days=30), day - timedelta(days=1))
+        )
         with self.subTest("dashboard"):
             with freeze_time("2026-06-20 12:00:00"):
                 dashboard = self.env["clinic.retention.dashboard"].with_user(self.manager).create({"period": "month"})
