@@ -27,7 +27,7 @@ class TestCareMessageAccess(ClinicRetentionCase):
         }
         Ledger = cls.env["clinic.visit.reminder"]
         rows = []
-        for name, visit in visits.items():
+        for visit in visits.values():
             for channel, state in (("email", "sent"), ("sms", "delivered")):
                 rows.append(
                     {
