@@ -191,3 +191,34 @@ class TestCareMessageLocalTime(CareMessageCase, MockEmail, SMSCase):
             sorted(self._ledger(in_an_hour).mapped(lambda r: (r.channel, r.state, r.skip_reason))),
             [("email", "skipped", "too_late"), ("sms", "skipped", "too_late")],
         )
+
+
+@tagged("post_install", "-at_install")
+class TestClinicTimeZoneDefault(CareMessageCase):
+    """Each clinic gets a sensible zone at install; while it has none,
+    Settings and the dashboard say so."""
+
+    def test_default_zone(self):
+        Company = self.env["res.company"]
+        shanghai_user = new_test_user(self.env, login="clinic_tz_user", tz="Asia/Shanghai")
+        self.assertEqual(Company.with_user(shanghai_user)._clinic_default_tz(), "Asia/Shanghai", "the user's zone")
+        self.env.ref("base.user_admin").tz = False
+        iran = Company._clinic_default_tz(self.iran)
+        self.assertEqual(iran, "Asia/Tehran", "else the main zone of the country")
+        self.env.ref("base.user_admin").tz = "Europe/Moscow"
+        self.assertEqual(Company._clinic_default_tz(self.iran), "Europe/Moscow", "the administrator's zone first")
+        clinic = Company.create({"name": "New Clinic", "country_id": self.iran.id})
+        clinic.clinic_tz = False
+        self.env.ref("base.user_admin").tz = False
+        Company._clinic_init_tz()
+        self.assertEqual(clinic.clinic_tz, "Asia/Tehran")
+
+    def test_missing_zone_is_flagged(self):
+        self.company.clinic_tz = False
+        dashboard = self.env["clinic.retention.dashboard"].with_user(self.manager).create({"period": "month"})
+        self.assertTrue(dashboard.clinic_tz_missing)
+        visit = self._book(self._patient("Somewhere"), SHANGHAI_10AM)
+        self.assertEqual((visit.local_tz, visit.start_local_time), ("UTC", "02:00"), "UTC until it is set")
+        self.company.clinic_tz = "Asia/Shanghai"
+        dashboard.invalidate_recordset()
+        self.assertFalse(dashboard.clinic_tz_missing)
