@@ -3,15 +3,16 @@
 # "clinic_bench" with clinic_retention installed without demo data.
 #
 #   bench/run.sh recall   [--sizes 10000,100000] [--visits-per-patient 5]
-#   bench/run.sh reminders [--history 200000] [--due 10000]
+#   bench/run.sh reminders [--history 200000] [--due 10000] [--future 20000]
+#   bench/run.sh workers  [--due 10000] [--http-port 8115]   (a real multi-worker Odoo)
 #   bench/run.sh reports  [--patients 100000] [--tasks 1000000] [--responses 300000]
 source "$(dirname "$0")/../scripts/common.sh"
 
 BENCH="${1:-}"
 shift || true
 case "$BENCH" in
-    recall|reminders|reports) ;;
-    *) echo "usage: bench/run.sh recall|reminders|reports [options]" >&2; exit 2 ;;
+    recall|reminders|reports|workers) ;;
+    *) echo "usage: bench/run.sh recall|reminders|reports|workers [options]" >&2; exit 2 ;;
 esac
 DB="${CLINIC_BENCH_DB:-clinic_bench}"
 

@@ -1,6 +1,5 @@
 from odoo import http
 from odoo.http import request
-from odoo.tools import consteq
 from odoo.tools.translate import LazyTranslate
 
 _lt = LazyTranslate(__name__)
@@ -19,12 +18,8 @@ class SatisfactionFeedbackController(http.Controller):
     written. The patient may change their answer until the link expires."""
 
     def _response_from_link(self, response_id, token):
-        response = request.env["clinic.survey.response"].sudo().browse(response_id).exists()
-        if not token or not token.isascii():  # consteq compares ASCII only (a 500 otherwise)
-            return None
-        if not response or not response.access_token or not consteq(response.access_token, token):
-            return None
-        if not response._is_link_usable():
+        response = request.env["clinic.survey.response"]._from_public_link(response_id, token)
+        if not response or not response._is_link_usable():
             return None
         return response
 
@@ -38,7 +33,8 @@ class SatisfactionFeedbackController(http.Controller):
         if values is None:
             values = {name: response[name] or "" for name in ("score", *dict(ASPECTS))}
             values["comment"] = response.comment or ""
-        tz = response.patient_id.tz or response.company_id.partner_id.tz or "UTC"
+        # dates in the clinic's zone, as in the messages
+        tz = response.visit_id.local_tz or response.company_id.clinic_tz or "UTC"
         return request.render(
             "clinic_retention.satisfaction_survey_page",
             {

@@ -1,29 +1,20 @@
-from odoo import fields, http
+from odoo import http
 from odoo.http import request
-from odoo.tools import consteq
 
 ANSWERS = ("confirm", "cancel")
 
 
 class VisitConfirmationController(http.Controller):
     """The personal link in visit reminders: the patient confirms or cancels
-    without logging in. Every route checks the visit's token with consteq
-    and touches only that visit; GET only shows, POST acts (link scanners
-    in mail clients open links, they must not cancel visits)."""
+    without logging in. Every route checks the visit's token (see
+    ``clinic.public.link.mixin``) and touches only that visit; GET only
+    shows, POST acts (link scanners in mail clients open links, they must
+    not cancel visits). The link stops working once the visit starts, and
+    when the visit is moved (a new link goes out with the new time)."""
 
     def _visit_from_link(self, visit_id, token):
-        visit = request.env["clinic.visit"].sudo().browse(visit_id).exists()
-        if not token or not token.isascii():  # consteq compares ASCII only (a 500 otherwise)
-            return None
-        if not visit or not visit.access_token or not consteq(visit.access_token, token):
-            return None
-        return visit
-
-    def _link_alive(self, visit):
-        """Until the visit starts, for a scheduled visit or one the patient cancelled."""
-        return visit._is_link_usable() or (
-            visit.confirmation_state == "cancelled" and visit.start > fields.Datetime.now()
-        )
+        visit = request.env["clinic.visit"]._from_public_link(visit_id, token)
+        return visit if visit and visit._is_link_usable() else None
 
     def _render_invalid(self):
         return request.render("clinic_retention.public_link_invalid", {}, status=404)
@@ -32,18 +23,16 @@ class VisitConfirmationController(http.Controller):
         lang = visit.patient_id.lang
         if lang and request.env["res.lang"]._lang_get(lang):
             request.update_context(lang=lang)
-        tz = visit.patient_id.tz or visit.company_id.partner_id.tz or "UTC"
         return request.render(
             "clinic_retention.visit_confirmation_page",
-            {"visit": visit, "token": token, "tz": tz, "company": visit.company_id, **values},
+            # the visit time in the clinic's zone, as in the reminder
+            {"visit": visit, "token": token, "tz": visit.local_tz, "company": visit.company_id, **values},
         )
 
     @http.route("/clinic/visit/<int:visit_id>/<string:token>", type="http", auth="public", methods=["GET"])
     def visit_page(self, visit_id, token, **kwargs):
         visit = self._visit_from_link(visit_id, token)
         if not visit:
-            return self._render_invalid()
-        if not self._link_alive(visit):
             return self._render_invalid()
         return self._render_visit(visit, token)
 
@@ -55,13 +44,8 @@ class VisitConfirmationController(http.Controller):
     )
     def visit_answer(self, visit_id, token, answer, **kwargs):
         visit = self._visit_from_link(visit_id, token)
-        if not visit or answer not in ANSWERS or not self._link_alive(visit):
+        if not visit or answer not in ANSWERS:
             return self._render_invalid()
-        if visit.state != "scheduled":
-            # cancelled already: clicking again gives the same page, changes nothing
-            return self._render_visit(visit, token)
-        if answer == "confirm":
-            visit._patient_confirm()
-        else:
-            visit._patient_cancel()
-        return self._render_visit(visit, token, done=answer)
+        changed = visit._patient_confirm() if answer == "confirm" else visit._patient_cancel()
+        # clicking again gives the same page and changes nothing
+        return self._render_visit(visit, token, **({"done": answer} if changed else {}))

@@ -6,6 +6,7 @@ from . import res_partner
 from . import clinic_department
 from . import clinic_service
 from . import clinic_patient
+from . import clinic_public_link_mixin
 from . import clinic_visit
 from . import clinic_visit_reminder
 from . import base_automation
@@ -33,3 +34,9 @@ from . import base
 from . import clinic_visit_privacy
 from . import clinic_followup_task_privacy
 from . import ir_http
+from . import clinic_care_message
+from . import mail_mail
+from . import mail_thread
+from . import sms_tracker
+from . import calendar_attendee
+from . import mail_template

@@ -99,6 +99,21 @@ class CalendarEvent(models.Model):
                 )
             )
 
+    def _clinic_local_tz(self):
+        """The zone a clinic appointment's times are shown in (False for
+        other events): its visit's, else its department's or clinic's."""
+        self.ensure_one()
+        visit = self.sudo().clinic_visit_ids[:1]
+        if visit:
+            return visit.local_tz
+        department = self.sudo().clinic_department_id
+        if not department:
+            return False
+        return department.tz or department.company_id.clinic_tz or False
+
+    def _get_mail_tz(self):
+        return self._clinic_local_tz() or super()._get_mail_tz()
+
     def _clinic_sync_visits(self):
         """Create or update the scheduled visit of each event booked for a
         patient and department; cancel it when the event is archived or no

@@ -1,4 +1,5 @@
 from odoo import fields, models
+from odoo.addons.base.models.res_partner import _tz_get
 
 
 class ClinicDepartment(models.Model):
@@ -38,6 +39,17 @@ class ClinicDepartment(models.Model):
         string="Satisfaction", compute="_compute_satisfaction", digits=(3, 2), help="Average overall score (1-5)."
     )
     satisfaction_count = fields.Integer(string="Responses", compute="_compute_satisfaction")
+    # Times shown to patients (see clinic.visit.local_tz)
+    tz = fields.Selection(
+        _tz_get,
+        string="Time zone",
+        help="For a site in another zone than the clinic: its visit times are shown to patients in this zone.",
+    )
+    use_patient_tz = fields.Boolean(
+        string="Times in the patient's zone",
+        help="Remote consultations: show visit times in the patient's own time zone when it is set on the "
+        "patient (otherwise in the department's or the clinic's zone).",
+    )
 
     _sql_constraints = [
         ("code_company_uniq", "unique(code, company_id)", "A department code must be unique per company."),

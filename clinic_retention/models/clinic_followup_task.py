@@ -13,6 +13,7 @@ REASONS = [
     ("cancellation", "Cancellation"),
     ("complaint", "Complaint"),
     ("manual", "Manual"),
+    ("message_failed", "Message failed"),
 ]
 
 # Reasons whose task is about getting the patient booked again: a booking
@@ -443,6 +444,83 @@ class ClinicFollowupTask(models.Model):
         now = fields.Datetime.now()
         for task in self.filtered(lambda t: not t.first_contact_date):
             task.first_contact_date = now
+
+    # ------------------------------------------------------------------
+    # Visits answer, reopen and open follow-ups
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _close_answered_by(self, visits):
+        """A booking (or a walk-in visit) answers the open recall, chronic,
+        reactivation, no-show and cancellation tasks of its patient in its
+        department, and the task it was booked from (same patient only)."""
+        now = fields.Datetime.now()
+        answering = visits.filtered(
+            lambda v: (v.state == "scheduled" and v.start >= now - timedelta(hours=12)) or v.state == "done"
+        )
+        if not answering:
+            return
+        domain = [("patient_id", "in", answering.patient_id.ids), ("is_closed", "=", False)]
+        tasks = self.sudo().search([*domain, ("reason", "in", BOOKING_REASONS)])
+        for visit in answering:
+            answered = tasks.filtered(
+                lambda t, v=visit: (
+                    t.patient_id == v.patient_id
+                    and t.department_id == v.department_id
+                    and not t.is_closed
+                    and (v.state == "scheduled" or v.start >= t.open_date)
+                )
+            )
+            booked_from = visit.sudo().booked_from_task_id
+            answered |= booked_from.filtered(lambda t, v=visit: not t.is_closed and t.patient_id == v.patient_id)
+            if answered:
+                answered._close_as_booked(visit)
+
+    @api.model
+    def _reopen_for_cancelled(self, visits):
+        """The visit a follow-up booked is cancelled: the follow-up is open again."""
+        tasks = self.sudo().search([("booked_visit_id", "in", visits.ids), ("outcome", "=", "visit_booked")])
+        for task in tasks:
+            task.action_reopen()
+            task.message_post(
+                body=self.env._("The visit booked by this follow-up was cancelled: the patient needs a new booking.")
+            )
+        return tasks
+
+    @api.model
+    def _open_for_visits(self, visits, reason, max_age_days=14):
+        """One task per visit (no-show, cancellation), assigned round-robin
+        in the department's team; never twice for a visit and reason, and
+        nothing for visits older than ``max_age_days`` (history imports)."""
+        oldest = fields.Datetime.now() - timedelta(days=max_age_days)
+        visits = visits.filtered(lambda v: v.start >= oldest)
+        keys = {visit: f"{reason}:v{visit.id}" for visit in visits}
+        Task = self.sudo().with_context(active_test=False)
+        existing = set(Task.search([("recall_key", "in", list(keys.values()))]).mapped("recall_key"))
+        titles = {
+            "no_show": self.env._("No-show: call the patient and rebook"),
+            "cancellation": self.env._("Cancelled by the patient: rebook"),
+        }
+        today = fields.Date.context_today(self)
+        vals_list = []
+        for department, department_visits in visits.grouped("department_id").items():
+            todo = department_visits.filtered(lambda v: keys[v] not in existing)
+            assignees = self._balanced_assignees(department, department.member_ids, len(todo))
+            vals_list += [
+                {
+                    "name": titles[reason],
+                    "patient_id": visit.patient_id.id,
+                    "department_id": department.id,
+                    "reason": reason,
+                    "visit_id": visit.id,
+                    "recall_key": keys[visit],
+                    "date_deadline": today,
+                    "user_id": user_id,
+                    "priority": "1",
+                }
+                for visit, user_id in zip(todo, assignees, strict=True)
+            ]
+        return self.env["clinic.recall.rule"]._create_tasks(vals_list)
 
     # ------------------------------------------------------------------
     # Scheduled maintenance

@@ -369,6 +369,8 @@ class ClinicPatient(models.Model):
         if "family_member_ids" in vals:
             self._sync_family_links(old_family)
         self.env["clinic.patient.consent"]._record_changes(self, [vals] * len(self))
+        if "active" in vals and not vals["active"]:
+            self.env["clinic.visit"]._cancel_for_inactive_patients(self)
         return result
 
     @api.ondelete(at_uninstall=False)

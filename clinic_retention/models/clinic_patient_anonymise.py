@@ -181,6 +181,9 @@ class ClinicPatient(models.Model):
         ledger = env["clinic.visit.reminder"].search(
             ["|", ("patient_id", "=", self.id), ("visit_id", "in", visits.ids)]
         )
+        # the address, and any error text that may quote it (a bounce, an invalid number)
+        for message in ledger.filtered("failure_reason"):
+            message.failure_reason = self._anonymise_text(message.failure_reason, identifiers)
         ledger.write({"destination": False})
         counts["clinic_visit_reminder"] = len(ledger)
         self.recall_override_ids.write({"note": False})

@@ -9,6 +9,8 @@ from odoo import fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import html2plaintext
 
+from ..tools.clinic_time import clinic_tz
+
 # Models whose records are about a patient: their chatter, attachments,
 # activities and queued messages belong to the patient's data.
 CLINIC_MODELS = (
@@ -208,6 +210,29 @@ class ClinicPatient(models.Model):
         mails.write({"state": "cancel", "failure_reason": self.env._("The patient withdrew their consent.")})
         sms.write({"state": "canceled", "failure_type": "sms_optout"})
         count = len(mails) + len(sms)
+        if kind == "care":
+            # the ledger says what became of each care message: not sent, for want of consent
+            ledger = (
+                self.env["clinic.visit.reminder"]
+                .sudo()
+                .search(
+                    [
+                        "|",
+                        "|",
+                        ("mail_mail_id", "in", mails.ids),
+                        ("sms_id", "in", sms.ids),
+                        "&",
+                        ("patient_id", "in", self.ids),
+                        "|",
+                        ("state", "=", "queued"),
+                        "&",
+                        ("state", "=", "failed"),
+                        ("next_attempt_date", "!=", False),
+                    ]
+                )
+            )
+            ledger.write({"state": "cancelled", "skip_reason": "no_consent", "next_attempt_date": False})
+            count += len(ledger.filtered(lambda m: not m.mail_mail_id and not m.sms_id))
         if count:
             for patient in self:
                 patient.sudo().message_post(
@@ -309,7 +334,7 @@ class ClinicPatient(models.Model):
         """The patient's data as a JSON-ready dict, and the field labels."""
         self.ensure_one()
         patient = self.sudo().with_context(active_test=False)
-        tz = pytz.timezone(patient.company_id.partner_id.tz or self.env.user.tz or "UTC")
+        tz = pytz.timezone(clinic_tz(patient.company_id))
         labels = {}
 
         def label(model, fname):

@@ -1,4 +1,3 @@
-import uuid
 from datetime import timedelta
 
 from odoo import api, fields, models
@@ -21,6 +20,8 @@ class ClinicSurveyResponse(models.Model):
 
     _name = "clinic.survey.response"
     _description = "Satisfaction Response"
+    _inherit = ["clinic.public.link.mixin"]
+    _public_link_path = "/clinic/feedback"
     _order = "submitted_date desc, id desc"
     _check_company_auto = True
 
@@ -30,12 +31,19 @@ class ClinicSurveyResponse(models.Model):
     doctor_id = fields.Many2one("res.users", index="btree_not_null")
     company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
     source = fields.Selection(
-        [("survey", "Survey link"), ("phone", "Phone follow-up")], required=True, default="survey"
+        [("survey", "Patient, by the survey link"), ("phone", "Staff, from a phone follow-up")],
+        string="Answered by",
+        required=True,
+        default="survey",
+        help="Survey link: the patient answered themselves. Phone: a staff member entered the patient's score.",
+    )
+    recorded_by_id = fields.Many2one(
+        "res.users",
+        string="Entered by",
+        readonly=True,
+        help="The staff member who entered a score taken by phone.",
     )
     task_id = fields.Many2one("clinic.followup.task", string="Follow-up", index="btree_not_null", ondelete="set null")
-    access_token = fields.Char(
-        copy=False, readonly=True, index="btree_not_null", default=lambda self: str(uuid.uuid4())
-    )
     state = fields.Selection([("sent", "Sent"), ("answered", "Answered")], default="sent", required=True, index=True)
     sent_date = fields.Datetime(default=fields.Datetime.now, readonly=True)
     submitted_date = fields.Datetime(readonly=True, index=True, help="First answer.")
@@ -50,7 +58,7 @@ class ClinicSurveyResponse(models.Model):
     is_satisfied = fields.Boolean(compute="_compute_satisfaction_flags", store=True, string="Satisfied (4-5)")
     is_dissatisfied = fields.Boolean(compute="_compute_satisfaction_flags", store=True, string="Dissatisfied (1-2)")
     complaint_id = fields.Many2one("clinic.complaint", string="Complaint opened", readonly=True, copy=False)
-    survey_url = fields.Char(compute="_compute_survey_url")
+    survey_url = fields.Char(compute="_compute_survey_url", groups="base.group_system")
 
     _sql_constraints = [
         (f"{name}_range", f"CHECK({name} BETWEEN 0 AND 5)", "Scores go from 1 to 5.") for name in SCORE_FIELDS
@@ -73,16 +81,12 @@ class ClinicSurveyResponse(models.Model):
             response.is_satisfied = bool(answered and response.score >= 4)
             response.is_dissatisfied = bool(answered and response.score <= 2)
 
+    @api.depends("access_token")
+    @api.depends_context("uid")
     def _compute_survey_url(self):
-        base_urls = {}  # one lookup per clinic, not per response (thank-you messages go in batches)
+        urls = self._public_link_urls()  # only for the care-message service (superuser)
         for response in self:
-            if response.company_id not in base_urls:
-                base_urls[response.company_id] = response.get_base_url()
-            response.survey_url = (
-                f"{base_urls[response.company_id]}/clinic/feedback/{response.id}/{response.access_token}"
-                if response.id and response.access_token
-                else False
-            )
+            response.survey_url = urls.get(response.id, False)
 
     @api.depends("patient_id", "visit_id", "score")
     def _compute_display_name(self):
@@ -101,6 +105,8 @@ class ClinicSurveyResponse(models.Model):
                 vals.setdefault("doctor_id", visit.doctor_id.id)
                 vals.setdefault("company_id", visit.company_id.id)
             vals.setdefault("expiry_date", now + timedelta(days=LINK_VALIDITY_DAYS))
+            if vals.get("source") == "phone":
+                vals.setdefault("recorded_by_id", self.env.uid)
         responses = super().create(vals_list)
         responses.filtered(lambda r: r.state == "answered")._open_complaint_if_low()
         return responses

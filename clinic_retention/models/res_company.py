@@ -1,4 +1,7 @@
-from odoo import fields, models
+import pytz
+
+from odoo import api, fields, models
+from odoo.addons.base.models.res_partner import _tz_get
 from odoo.tools import html2plaintext, is_html_empty
 
 
@@ -47,6 +50,37 @@ class ResCompany(models.Model):
     )
     clinic_general_manager_id = fields.Many2one("res.users", string="General manager", domain="[('share', '=', False)]")
 
+    # Care messages: the clinic's local time, quiet hours, cap, retries
+    clinic_tz = fields.Selection(
+        _tz_get,
+        string="Clinic time zone",
+        default=lambda self: self._clinic_default_tz(),
+        help="Visit times in reminders, e-mails, public pages and calendar invitations are shown in this "
+        "zone (a department may have its own). Quiet hours and the daily cap count this zone's days.",
+    )
+    clinic_quiet_start = fields.Float(
+        string="No SMS from",
+        default=21.0,
+        help="Local time from which no SMS goes out; messages due then wait for the end of the quiet hours.",
+    )
+    clinic_quiet_end = fields.Float(string="No SMS until", default=8.0)
+    clinic_daily_cap = fields.Integer(
+        string="Reminders per patient and day",
+        default=1,
+        help="At most this many reminders per patient, channel and local day (0: no limit). "
+        "The next ones wait for the next day, if that is still before the visit.",
+    )
+    clinic_message_max_attempts = fields.Integer(
+        string="Attempts per message",
+        default=3,
+        help="A message that fails for a passing reason (no SMS credit, mail server down...) is tried again "
+        "this many times in all; then a follow-up task asks customer service to contact the patient.",
+    )
+    clinic_message_retry_minutes = fields.Integer(
+        string="First retry after (minutes)",
+        default=30,
+        help="Delay before the second attempt; it doubles for each later attempt.",
+    )
     # Personal data (issue 12)
     clinic_privacy_notice = fields.Html(
         string="Privacy notice",
@@ -84,6 +118,17 @@ class ResCompany(models.Model):
             "CHECK(clinic_new_days > 0 AND clinic_lapse_days > 0 AND clinic_active_days > clinic_lapse_days)",
             "The active window must be longer than the lapse delay, and both positive.",
         ),
+        (
+            "clinic_quiet_hours_check",
+            "CHECK(clinic_quiet_start >= 0 AND clinic_quiet_start < 24 "
+            "AND clinic_quiet_end >= 0 AND clinic_quiet_end < 24)",
+            "Quiet hours go from 00:00 to 23:59.",
+        ),
+        (
+            "clinic_message_retry_check",
+            "CHECK(clinic_daily_cap >= 0 AND clinic_message_max_attempts >= 1 AND clinic_message_retry_minutes >= 1)",
+            "A message is tried at least once, retries wait at least a minute and the daily cap is not negative.",
+        ),
     ]
 
     def _clinic_sla_hours(self, severity):
@@ -104,3 +149,29 @@ class ResCompany(models.Model):
                 clinic=self.name,
             )
         return html2plaintext(notice) if as_text else notice
+
+    @api.model
+    def _clinic_default_tz(self, country=None):
+        """The zone a clinic most likely works in: the user's own zone (the
+        one installing the module or creating the company), else the main
+        zone of the company's country. Empty when neither is known: the
+        settings and the dashboard then ask for it."""
+        user_tz = self.env.context.get("tz") or self.env.user.tz
+        if user_tz in pytz.all_timezones_set and not self.env.user._is_superuser():
+            return user_tz
+        admin = self.env.ref("base.user_admin", raise_if_not_found=False)
+        if admin and admin.tz in pytz.all_timezones_set:
+            return admin.tz
+        country = country or self.env.company.country_id
+        zones = pytz.country_timezones.get((country.code or "").lower(), []) if country else []
+        return zones[0] if zones else False
+
+    @api.model
+    def _clinic_init_tz(self):
+        """At install (and upgrade): give every company without a clinic time
+        zone the most likely one (see ``_clinic_default_tz``)."""
+        for company in self.sudo().search([("clinic_tz", "=", False)]):
+            zone = company.partner_id.tz or self._clinic_default_tz(company.country_id)
+            if zone:
+                company.clinic_tz = zone
+        return True

@@ -16,6 +16,12 @@ class ResConfigSettings(models.TransientModel):
     clinic_escalation_hours = fields.Integer(related="company_id.clinic_escalation_hours", readonly=False)
     clinic_complaints_manager_id = fields.Many2one(related="company_id.clinic_complaints_manager_id", readonly=False)
     clinic_general_manager_id = fields.Many2one(related="company_id.clinic_general_manager_id", readonly=False)
+    clinic_tz = fields.Selection(related="company_id.clinic_tz", readonly=False)
+    clinic_quiet_start = fields.Float(related="company_id.clinic_quiet_start", readonly=False)
+    clinic_quiet_end = fields.Float(related="company_id.clinic_quiet_end", readonly=False)
+    clinic_daily_cap = fields.Integer(related="company_id.clinic_daily_cap", readonly=False)
+    clinic_message_max_attempts = fields.Integer(related="company_id.clinic_message_max_attempts", readonly=False)
+    clinic_message_retry_minutes = fields.Integer(related="company_id.clinic_message_retry_minutes", readonly=False)
     # Personal data (issue 12)
     group_clinic_agents_see_clinical = fields.Boolean(
         string="Agents see clinical fields",

@@ -18,3 +18,7 @@ from . import test_patient_data
 from . import test_patient_rights
 from . import test_complaint_integrity
 from . import test_public_fuzz
+from . import test_care_message_time
+from . import test_care_message_faults
+from . import test_public_link_security
+from . import test_care_message_access

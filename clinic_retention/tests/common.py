@@ -1,5 +1,7 @@
 from datetime import datetime, timedelta
 
+from freezegun import freeze_time
+
 from odoo.tests import TransactionCase, new_test_user
 
 
@@ -102,3 +104,41 @@ class ClinicRetentionCase(TransactionCase):
                 state=state,
             )
         )
+
+
+class CareMessageCase(ClinicRetentionCase):
+    """Care messages: the shipped rules, a clinic in Shanghai, and a pass of
+    the precise rules + the dispatcher at a frozen time, with Odoo's mail
+    and SMS gateways mocked (mix in ``MockEmail`` and ``SMSCase``)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company.write({"email": "care@clinic.example.com", "name": "Test Clinic", "clinic_tz": "Asia/Shanghai"})
+        cls.Automation = cls.env["base.automation"]
+        cls.Ledger = cls.env["clinic.visit.reminder"]
+        cls.rule_email = cls.env.ref("clinic_retention.automation_visit_reminder_email")
+        cls.rule_sms = cls.env.ref("clinic_retention.automation_visit_reminder_sms")
+        cls.rule_soon = cls.env.ref("clinic_retention.automation_visit_reminder_sms_soon")
+        cls.rule_thank_you = cls.env.ref("clinic_retention.automation_visit_thank_you")
+        # Only these tests' visits in the due windows
+        cls.env["clinic.visit"].search([("state", "=", "scheduled")]).write({"state": "cancelled"})
+
+    def _book(self, patient, start, **vals):
+        return self._visit(patient, start, state="scheduled", **vals)
+
+    def _pass(self, when, send=False):
+        """One pass of the precise rules (which queue) and the dispatcher
+        (which renders and queues the mails and SMS) at ``when``. With
+        ``send``, Odoo's mail and SMS queues then send them (mocked).
+        Returns the mails and SMS created."""
+        with freeze_time(when), self.mock_mail_gateway(), self.mockSMSGateway():
+            self.Automation._precise_check(automatic=False)
+            mails, sms = self._new_mails, self._new_sms
+            if send:
+                mails.send()
+                sms.send()
+        return mails, sms
+
+    def _ledger(self, visit):
+        return self.Ledger.search([("visit_id", "in", visit.ids)])

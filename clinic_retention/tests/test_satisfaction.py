@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from freezegun import freeze_time
 
@@ -14,7 +14,7 @@ class TestSatisfaction(ClinicRetentionCase, MockEmail, SMSCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.company.write({"email": "care@clinic.example.com", "name": "Test Clinic"})
+        cls.company.write({"email": "care@clinic.example.com", "name": "Test Clinic", "clinic_tz": "Asia/Shanghai"})
         cls.anna = cls._patient("Anna", mobile="138 0013 8000", email="anna@example.com", care_consent=True)
         cls.sms_fan = cls._patient(
             "Sms Fan", mobile="136 0013 8000", email="sms@example.com", care_consent=True, preferred_channel="sms"
@@ -23,11 +23,18 @@ class TestSatisfaction(ClinicRetentionCase, MockEmail, SMSCase):
         cls.Response = cls.env["clinic.survey.response"]
 
     def _done_visit(self, patient, start="2026-06-11 10:00:00", department=None):
+        """Mark a visit done, then run the thank-you rule an hour later (as
+        its scheduled action does: the message is not sent by the click)."""
         visit = self._visit(
             patient, datetime.fromisoformat(start), department=department, state="scheduled", doctor_id=self.doctor.id
         )
         visit.action_mark_done()
+        self._thank_you_pass(visit.done_date + timedelta(hours=1, minutes=1))
         return visit
+
+    def _thank_you_pass(self, when):
+        with freeze_time(when):
+            self.env["base.automation"]._precise_check()
 
     def _survey(self, visit):
         return self.Response.search([("visit_id", "=", visit.id), ("source", "=", "survey")])
@@ -51,6 +58,7 @@ class TestSatisfaction(ClinicRetentionCase, MockEmail, SMSCase):
         with freeze_time("2026-06-11 12:00:00"), self.mock_mail_gateway():
             by_email.action_reset_scheduled()
             by_email.action_mark_done()
+            self._thank_you_pass("2026-06-11 13:01:00")
             self.assertFalse(self._new_mails)
         self.assertEqual(len(self._survey(by_email)), 1)
 

@@ -4,9 +4,9 @@ Recall due dates, KPI periods ("this month") and "today" are counted in the
 clinic's local calendar, not in UTC: a 08:00 visit in Beijing is stored as
 00:00 UTC, but a 07:30 one is stored on the previous UTC day.
 
-Which zone is "the clinic's" is decided here only: today the company's
-contact time zone (``res.company.partner_id.tz``), else UTC. When companies
-get a time zone of their own, change ``clinic_tz`` and ``clinic_tz_sql``
+Which zone is "the clinic's" is decided here only: the company's clinic time
+zone (``res.company.clinic_tz``, asked for in Settings), else its contact's
+time zone, else UTC. Change ``clinic_tz`` and ``clinic_tz_sql`` together
 and every caller follows.
 """
 
@@ -19,7 +19,7 @@ from odoo.tools import SQL
 
 def clinic_tz(company):
     """The clinic's time zone name (``"UTC"`` when unknown or invalid)."""
-    name = company.partner_id.tz or "UTC"
+    name = company.clinic_tz or company.partner_id.tz or "UTC"
     return name if name in pytz.all_timezones_set else "UTC"
 
 
@@ -27,7 +27,8 @@ def clinic_tz_sql(company_alias):
     """SQL: the time zone name of the company row ``company_alias``
     (a ``res_company`` alias), as ``clinic_tz`` does."""
     return SQL(
-        "COALESCE((SELECT tz_partner.tz FROM res_partner tz_partner WHERE tz_partner.id = %s.partner_id), 'UTC')",
+        "COALESCE(%s.clinic_tz, (SELECT tz_partner.tz FROM res_partner tz_partner WHERE tz_partner.id = %s.partner_id), 'UTC')",
+        SQL.identifier(company_alias),
         SQL.identifier(company_alias),
     )
 

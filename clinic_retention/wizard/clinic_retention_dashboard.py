@@ -52,6 +52,10 @@ class ClinicRetentionDashboard(models.TransientModel):
     previous_satisfaction = fields.Float(compute="_compute_kpis", digits=(3, 2))
     previous_success = fields.Float(compute="_compute_kpis", digits=(5, 1))
 
+    # Care messages (the figure comes from the care-message ledger)
+    reminders_delivered = fields.Float(string="Reminders delivered %", compute="_compute_care_messages", digits=(5, 1))
+    clinic_tz_missing = fields.Boolean(compute="_compute_care_messages")
+
     open_complaint_count = fields.Integer(compute="_compute_now")
     overdue_complaint_count = fields.Integer(compute="_compute_now")
     overdue_task_count = fields.Integer(compute="_compute_now")
@@ -101,6 +105,16 @@ class ClinicRetentionDashboard(models.TransientModel):
                         f"{which}_success": success or 0.0,
                     }
                 )
+
+    @api.depends("period", "department_ids")
+    def _compute_care_messages(self):
+        for dashboard in self:
+            date_from, date_to = dashboard._bounds("current")
+            rate = self.env["clinic.visit.reminder"]._delivery_rate(
+                date_from, date_to, department_ids=dashboard.department_ids.ids or None
+            )
+            dashboard.reminders_delivered = rate or 0.0
+            dashboard.clinic_tz_missing = not self.env.company.clinic_tz
 
     @api.depends("department_ids")
     def _compute_now(self):

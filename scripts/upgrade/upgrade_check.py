@@ -216,7 +216,10 @@ def snapshot(args):
         add_missing_data(env)
         tz = expectations.get("kpi_timezone")
         if tz:
-            env["res.company"].search([]).partner_id.write({"tz": tz})
+            companies = env["res.company"].search([])
+            companies.partner_id.write({"tz": tz})
+            if "clinic_tz" in companies:  # 18.0.2.0.0: the clinic's own zone comes first
+                companies.write({"clinic_tz": tz})
         ignored = set(expectations["ignored_fields"])
         data = {"models": {}, "counts": {}}
         for name in stored_models(env):
