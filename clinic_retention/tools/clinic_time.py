@@ -27,7 +27,8 @@ def clinic_tz_sql(company_alias):
     """SQL: the time zone name of the company row ``company_alias``
     (a ``res_company`` alias), as ``clinic_tz`` does."""
     return SQL(
-        "COALESCE(%s.clinic_tz, (SELECT tz_partner.tz FROM res_partner tz_partner WHERE tz_partner.id = %s.partner_id), 'UTC')",
+        "COALESCE(%s.clinic_tz, (SELECT tz_partner.tz FROM res_partner tz_partner"
+        " WHERE tz_partner.id = %s.partner_id), 'UTC')",
         SQL.identifier(company_alias),
         SQL.identifier(company_alias),
     )
