@@ -21,3 +21,10 @@ from . import clinic_complaint_stage
 from . import clinic_complaint_category
 from . import clinic_complaint
 from . import clinic_public_submission
+from . import crm_stage
+from . import crm_team
+from . import clinic_need_grade
+from . import crm_lead
+from . import clinic_treatment_plan
+from . import clinic_treatment_plan_line
+from . import clinic_reactivation

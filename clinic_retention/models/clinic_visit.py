@@ -119,6 +119,20 @@ class ClinicVisit(models.Model):
         help="The follow-up task during which this visit was booked.",
     )
     followup_task_ids = fields.One2many("clinic.followup.task", "visit_id", string="Follow-ups")
+    # CRM: the opportunity and treatment plan this visit was booked for, the plans proposed at it
+    lead_id = fields.Many2one(
+        "crm.lead", string="Booked for opportunity", index="btree_not_null", ondelete="set null", copy=False
+    )
+    treatment_plan_id = fields.Many2one(
+        "clinic.treatment.plan",
+        string="Carries out plan",
+        index="btree_not_null",
+        ondelete="set null",
+        copy=False,
+        check_company=True,
+        domain="[('patient_id', '=', patient_id), ('state', 'in', ('proposed', 'accepted', 'booked'))]",
+    )
+    treatment_plan_ids = fields.One2many("clinic.treatment.plan", "visit_id", string="Treatment plans proposed")
 
     # The personal link in reminders: unguessable, indexed, checked with consteq.
     access_token = fields.Char(
@@ -243,6 +257,7 @@ class ClinicVisit(models.Model):
     def create(self, vals_list):
         visits = super().create(vals_list)
         visits._close_answered_tasks()
+        self.env["crm.lead"]._clinic_on_visits_state(visits)
         self.env["base.automation"].sudo()._clinic_schedule_checks(visits)
         return visits
 
@@ -253,6 +268,8 @@ class ClinicVisit(models.Model):
             if self.filtered(lambda v: v.start != new_start and v.confirmation_state == "confirmed"):
                 vals = dict(vals, confirmation_state="unconfirmed", confirmation_date=False)
         result = super().write(vals)
+        if "state" in vals or "lead_id" in vals or "treatment_plan_id" in vals:
+            self.env["crm.lead"]._clinic_on_visits_state(self)
         if vals.get("state") in ("scheduled", "done"):
             self._close_answered_tasks()
         elif vals.get("state") == "cancelled":

@@ -12,3 +12,4 @@ from . import test_satisfaction
 from . import test_ui
 from . import test_visit_confirmation
 from . import test_visit_reminders
+from . import test_crm_prospect

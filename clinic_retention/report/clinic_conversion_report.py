@@ -1,0 +1,272 @@
+from odoo import api, fields, models, tools
+from odoo.tools import SQL
+
+from ..models.crm_lead import CLINIC_KINDS, CLINIC_STATUSES
+
+# The funnel's dimensions (fields of this report) and its steps.
+FUNNEL_DIMENSIONS = ("department_id", "user_id", "source_id", "grade_id", "kind", "campaign_id")
+FUNNEL_STEPS = ("prospects", "reached", "booked", "won")
+PROSPECT_DATE = "COALESCE(l.clinic_prospect_date, l.create_date)"
+
+
+class ClinicConversionReport(models.Model):
+    """Conversion funnel: one row per Patient Care opportunity (its id is
+    the opportunity's id, lost ones included), with the date it reached
+    each step: prospect → reached / invited → visit booked → visit done
+    (won). By department, consultant (salesperson), source, campaign,
+    need grade and kind (new patient, reactivation, treatment plan).
+
+    Rates are averages of 0/100 per row, so the pivot shows them for any
+    grouping; medians (which a pivot cannot aggregate) come from
+    ``_funnel``, used by the Excel export and the dashboard."""
+
+    _name = "clinic.conversion.report"
+    _description = "Conversion Funnel Analysis"
+    _auto = False
+    _order = "date desc, id desc"
+    _rec_name = "name"
+
+    name = fields.Char(string="Opportunity", readonly=True)
+    lead_id = fields.Many2one("crm.lead", string="Opportunity record", readonly=True)
+    patient_id = fields.Many2one("clinic.patient", readonly=True)
+    department_id = fields.Many2one("clinic.department", readonly=True)
+    team_id = fields.Many2one("crm.team", readonly=True)
+    user_id = fields.Many2one("res.users", string="Consultant", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
+    source_id = fields.Many2one("utm.source", readonly=True)
+    medium_id = fields.Many2one("utm.medium", readonly=True)
+    campaign_id = fields.Many2one("utm.campaign", readonly=True)
+    grade_id = fields.Many2one("clinic.need.grade", string="Need grade", readonly=True)
+    kind = fields.Selection(CLINIC_KINDS, readonly=True)
+    status = fields.Selection(CLINIC_STATUSES, string="Result", readonly=True)
+    stage_id = fields.Many2one("crm.stage", readonly=True)
+    lost_reason_id = fields.Many2one("crm.lost.reason", readonly=True)
+    date = fields.Datetime(string="Prospect since", readonly=True)
+    reached_date = fields.Datetime(string="Reached on", readonly=True)
+    booked_date = fields.Datetime(string="Visit booked on", readonly=True)
+    won_date = fields.Datetime(string="Visit done on", readonly=True)
+    prospect_count = fields.Integer(string="Prospects", readonly=True)
+    reached_count = fields.Integer(string="Reached", readonly=True)
+    booked_count = fields.Integer(string="Visits booked", readonly=True)
+    won_count = fields.Integer(string="Visits done (won)", readonly=True)
+    lost_count = fields.Integer(string="Lost", readonly=True)
+    reached_pct = fields.Float(string="% reached", readonly=True, aggregator="avg", digits=(5, 1))
+    booked_pct = fields.Float(string="% booked", readonly=True, aggregator="avg", digits=(5, 1))
+    won_pct = fields.Float(string="% converted", readonly=True, aggregator="avg", digits=(5, 1))
+    days_to_reach = fields.Float(string="Days to reach", readonly=True, aggregator="avg", digits=(6, 1))
+    days_to_book = fields.Float(string="Days reached → booked", readonly=True, aggregator="avg", digits=(6, 1))
+    days_to_visit = fields.Float(string="Days booked → visit", readonly=True, aggregator="avg", digits=(6, 1))
+    days_to_win = fields.Float(string="Days to convert", readonly=True, aggregator="avg", digits=(6, 1))
+    expected_revenue = fields.Float(string="Expected revenue", readonly=True)
+    won_revenue = fields.Float(string="Won revenue", readonly=True)
+
+    _depends = {
+        "crm.lead": [
+            "name",
+            "clinic_patient_id",
+            "clinic_department_id",
+            "team_id",
+            "user_id",
+            "company_id",
+            "source_id",
+            "medium_id",
+            "campaign_id",
+            "clinic_grade_id",
+            "clinic_kind",
+            "clinic_status",
+            "stage_id",
+            "lost_reason_id",
+            "clinic_prospect_date",
+            "clinic_reached_date",
+            "clinic_booked_date",
+            "clinic_done_date",
+            "expected_revenue",
+            "active",
+        ],
+    }
+
+    @api.model
+    def _query(self):
+        return SQL(
+            """
+            SELECT l.id AS id,
+                   l.id AS lead_id,
+                   l.name AS name,
+                   l.clinic_patient_id AS patient_id,
+                   l.clinic_department_id AS department_id,
+                   l.team_id AS team_id,
+                   l.user_id AS user_id,
+                   l.company_id AS company_id,
+                   l.source_id AS source_id,
+                   l.medium_id AS medium_id,
+                   l.campaign_id AS campaign_id,
+                   l.clinic_grade_id AS grade_id,
+                   l.clinic_kind AS kind,
+                   l.clinic_status AS status,
+                   l.stage_id AS stage_id,
+                   l.lost_reason_id AS lost_reason_id,
+                   COALESCE(l.clinic_prospect_date, l.create_date) AS date,
+                   l.clinic_reached_date AS reached_date,
+                   l.clinic_booked_date AS booked_date,
+                   CASE WHEN l.clinic_status = 'won' THEN l.clinic_done_date END AS won_date,
+                   1 AS prospect_count,
+                   (l.clinic_reached_date IS NOT NULL)::int AS reached_count,
+                   (l.clinic_booked_date IS NOT NULL)::int AS booked_count,
+                   (l.clinic_status = 'won')::int AS won_count,
+                   (l.clinic_status = 'lost')::int AS lost_count,
+                   CASE WHEN l.clinic_reached_date IS NOT NULL THEN 100.0 ELSE 0.0 END AS reached_pct,
+                   CASE WHEN l.clinic_booked_date IS NOT NULL THEN 100.0 ELSE 0.0 END AS booked_pct,
+                   CASE WHEN l.clinic_status = 'won' THEN 100.0 ELSE 0.0 END AS won_pct,
+                   %(days_to_reach)s AS days_to_reach,
+                   %(days_to_book)s AS days_to_book,
+                   %(days_to_visit)s AS days_to_visit,
+                   %(days_to_win)s AS days_to_win,
+                   COALESCE(l.expected_revenue, 0) AS expected_revenue,
+                   CASE WHEN l.clinic_status = 'won' THEN COALESCE(l.expected_revenue, 0) ELSE 0 END AS won_revenue
+              FROM crm_lead l
+             WHERE l.clinic_department_id IS NOT NULL
+            """,
+            days_to_reach=self._days(PROSPECT_DATE, "l.clinic_reached_date"),
+            days_to_book=self._days("l.clinic_reached_date", "l.clinic_booked_date"),
+            days_to_visit=self._days("l.clinic_booked_date", "l.clinic_done_date", won_only=True),
+            days_to_win=self._days(PROSPECT_DATE, "l.clinic_done_date", won_only=True),
+        )
+
+    @api.model
+    def _days(self, start, end, won_only=False):
+        """Days (fractional, never negative) between two step dates of a row."""
+        days = SQL("GREATEST(EXTRACT(EPOCH FROM (%s - %s)) / 86400.0, 0)", SQL(end), SQL(start))
+        if won_only:
+            return SQL("CASE WHEN l.clinic_status = 'won' THEN %s END", days)
+        return days
+
+    def init(self):
+        tools.drop_view_if_exists(self.env.cr, self._table)
+        self.env.cr.execute(SQL("CREATE OR REPLACE VIEW %s AS (%s)", SQL.identifier(self._table), self._query()))
+
+    # ------------------------------------------------------------------
+    # Figures for the Excel export and the dashboard
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _period_domain(self, date_from, date_to, department_ids=None, date_field="date"):
+        start, end = self.env["clinic.retention.kpi"]._bounds(date_from, date_to)
+        departments = self.env["clinic.retention.kpi"]._allowed_departments(department_ids)
+        return [(date_field, ">=", start), (date_field, "<", end), ("department_id", "in", departments.ids)]
+
+    @api.model
+    def _funnel(self, date_from, date_to, department_ids=None, group_by=None, kinds=("prospect",)):
+        """The funnel of the opportunities recorded in [date_from, date_to]
+        (dates, both included), within the departments the user may see.
+
+        :param group_by: one of FUNNEL_DIMENSIONS, or None for one line;
+        :param kinds: the kinds of opportunity counted (new patients by default);
+        :return: a list of dicts, largest group first: ``key`` (the record or
+            selection value of the group, False for the whole selection),
+            the counts prospects, reached, booked, won, lost, the rates
+            reached_rate, booked_rate, won_rate (0..1, of the prospects) and
+            the median days between steps: to_reach (prospect → reached),
+            to_book (reached → booked), to_visit (booked → visit done) and
+            to_win (prospect → visit done), None when no row has them.
+        """
+        if group_by and group_by not in FUNNEL_DIMENSIONS:
+            raise ValueError(group_by)
+        domain = self._period_domain(date_from, date_to, department_ids)
+        if kinds:
+            domain.append(("kind", "in", list(kinds)))
+        query = self._search(domain)
+        query.order = None
+        column = SQL.identifier(self._table, group_by) if group_by else SQL("NULL")
+        if group_by:
+            query.groupby = column
+
+        def median(field):
+            return SQL("percentile_cont(0.5) WITHIN GROUP (ORDER BY %s)", SQL.identifier(self._table, field))
+
+        self.env.cr.execute(
+            query.select(
+                column,
+                SQL("COUNT(*)"),
+                SQL("SUM(%s)", SQL.identifier(self._table, "reached_count")),
+                SQL("SUM(%s)", SQL.identifier(self._table, "booked_count")),
+                SQL("SUM(%s)", SQL.identifier(self._table, "won_count")),
+                SQL("SUM(%s)", SQL.identifier(self._table, "lost_count")),
+                median("days_to_reach"),
+                median("days_to_book"),
+                median("days_to_visit"),
+                median("days_to_win"),
+            )
+        )
+        field = self._fields.get(group_by) if group_by else None
+        lines = []
+        for key, prospects, reached, booked, won, lost, to_reach, to_book, to_visit, to_win in self.env.cr.fetchall():
+            if field is not None and field.type == "many2one":
+                key = self.env[field.comodel_name].browse(key)
+            lines.append(
+                {
+                    "key": key if group_by else False,
+                    "prospects": prospects,
+                    "reached": reached or 0,
+                    "booked": booked or 0,
+                    "won": won or 0,
+                    "lost": lost or 0,
+                    "reached_rate": (reached or 0) / prospects if prospects else 0.0,
+                    "booked_rate": (booked or 0) / prospects if prospects else 0.0,
+                    "won_rate": (won or 0) / prospects if prospects else 0.0,
+                    "to_reach": to_reach,
+                    "to_book": to_book,
+                    "to_visit": to_visit,
+                    "to_win": to_win,
+                }
+            )
+        return sorted(lines, key=lambda line: (-line["prospects"], str(line["key"])))
+
+    @api.model
+    def _treatment_figures(self, date_from, date_to, department_ids=None):
+        """Treatment plans proposed in the period: how many and how much was
+        proposed, accepted, booked, done and declined, and the conversion
+        rates (done ÷ proposed, in number and in value)."""
+        Plan = self.env["clinic.treatment.plan"]
+        departments = self.env["clinic.retention.kpi"]._allowed_departments(department_ids)
+        domain = [
+            ("proposed_date", ">=", date_from),
+            ("proposed_date", "<=", date_to),
+            ("department_id", "in", departments.ids),
+        ]
+        by_state = {
+            state: (count, amount or 0.0)
+            for state, count, amount in Plan._read_group(domain, ["state"], ["__count", "amount_total:sum"])
+        }
+        proposed = sum(count for count, _amount in by_state.values())
+        proposed_value = sum(amount for _count, amount in by_state.values())
+        done, done_value = by_state.get("done", (0, 0.0))
+        declined, declined_value = by_state.get("declined", (0, 0.0))
+        open_count = sum(by_state.get(state, (0, 0.0))[0] for state in ("proposed", "accepted", "booked"))
+        open_value = sum(by_state.get(state, (0, 0.0))[1] for state in ("proposed", "accepted", "booked"))
+        return {
+            "proposed": proposed,
+            "proposed_value": proposed_value,
+            "done": done,
+            "done_value": done_value,
+            "declined": declined,
+            "declined_value": declined_value,
+            "open": open_count,
+            "open_value": open_value,
+            "conversion_rate": done / proposed if proposed else 0.0,
+            "value_rate": done_value / proposed_value if proposed_value else 0.0,
+        }
+
+    @api.model
+    def _reactivation_figures(self, date_from, date_to, department_ids=None):
+        """Reactivation opportunities (lapsed patients, unreachable recalls)
+        opened in the period, and the share that came back for a visit."""
+        lines = self._funnel(date_from, date_to, department_ids, kinds=("reactivation",))
+        line = lines[0] if lines else {"prospects": 0, "reached": 0, "booked": 0, "won": 0, "lost": 0}
+        return {
+            "opened": line["prospects"],
+            "reached": line["reached"],
+            "booked": line["booked"],
+            "won": line["won"],
+            "lost": line["lost"],
+            "rate": line["won"] / line["prospects"] if line["prospects"] else 0.0,
+        }
