@@ -17,7 +17,9 @@ class ClinicTreatmentPlanLine(models.Model):
         check_company=True,
         domain="['|', ('department_id', '=', False), ('department_id', '=', parent.department_id)]",
     )
-    name = fields.Char(string="Description", compute="_compute_name", store=True, readonly=False, required=True)
+    name = fields.Char(
+        string="Description", compute="_compute_name", store=True, readonly=False, required=True, precompute=True
+    )
     amount = fields.Monetary(string="Estimated price", currency_field="currency_id")
     currency_id = fields.Many2one(related="plan_id.currency_id")
     company_id = fields.Many2one(related="plan_id.company_id", store=True, index=True)

@@ -135,10 +135,16 @@ class ClinicConversionReport(models.Model):
     @api.model
     def _days(self, start, end, won_only=False):
         """Days (fractional, never negative) between two step dates of a row."""
-        days = SQL("GREATEST(EXTRACT(EPOCH FROM (%s - %s)) / 86400.0, 0)", SQL(end), SQL(start))
+        # (GREATEST ignores NULL: a step not reached must stay NULL, not count as 0 days)
+        condition = SQL("%s IS NOT NULL AND %s IS NOT NULL", SQL(start), SQL(end))
         if won_only:
-            return SQL("CASE WHEN l.clinic_status = 'won' THEN %s END", days)
-        return days
+            condition = SQL("%s AND l.clinic_status = 'won'", condition)
+        return SQL(
+            "CASE WHEN %s THEN GREATEST(EXTRACT(EPOCH FROM (%s - %s)) / 86400.0, 0) END",
+            condition,
+            SQL(end),
+            SQL(start),
+        )
 
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)
@@ -270,3 +276,235 @@ class ClinicConversionReport(models.Model):
             "lost": line["lost"],
             "rate": line["won"] / line["prospects"] if line["prospects"] else 0.0,
         }
+
+    # ------------------------------------------------------------------
+    # Excel: the Conversion, Treatment plans and Referrals sheets
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _xlsx_sheets(self, builder, workbook, context):
+        """Add the CRM sheets to the manager's workbook (``builder`` is
+        ``clinic.retention.xlsx``, ``context`` its build context)."""
+        self._xlsx_sheet_conversion(builder, workbook, context)
+        self._xlsx_sheet_treatment(builder, workbook, context)
+        self._xlsx_sheet_referrals(builder, workbook, context)
+
+    def _xlsx_department_ids(self, context):
+        return context["departments"].ids if context["filtered"] else None
+
+    def _xlsx_table(self, sheet, styles, row, title, columns, lines):
+        """A titled table written from ``row`` down (the workbook is written
+        row by row); returns the next free row."""
+        sheet.write(row, 0, title, styles["title"])
+        row += 1
+        for col, (header, _style, _width) in enumerate(columns):
+            sheet.write(row, col, header, styles["header"])
+        for line in lines:
+            row += 1
+            for col, ((_header, style, _width), value) in enumerate(zip(columns, line, strict=True)):
+                if value is not None and value is not False:
+                    sheet.write(row, col, value, styles[style])
+        return row + 3
+
+    def _xlsx_funnel_columns(self, first):
+        _ = self.env._
+        return [
+            (first, "text", 26),
+            (_("Prospects"), "int", 11),
+            (_("Reached / invited"), "int", 11),
+            (_("Visit booked"), "int", 11),
+            (_("Visit done (won)"), "int", 11),
+            (_("Lost"), "int", 9),
+            (_("% reached"), "pct", 10),
+            (_("% booked"), "pct", 10),
+            (_("% converted"), "pct", 11),
+            (_("Median days to reach"), "dec", 12),
+            (_("Median days reached → booked"), "dec", 13),
+            (_("Median days booked → visit"), "dec", 13),
+            (_("Median days to convert"), "dec", 12),
+        ]
+
+    def _xlsx_funnel_row(self, label, line):
+        return (
+            label,
+            line["prospects"],
+            line["reached"],
+            line["booked"],
+            line["won"],
+            line["lost"],
+            line["reached_rate"],
+            line["booked_rate"],
+            line["won_rate"],
+            line["to_reach"],
+            line["to_book"],
+            line["to_visit"],
+            line["to_win"],
+        )
+
+    def _xlsx_label(self, group_by, key):
+        if not key:
+            return self.env._("None")
+        if group_by == "kind":
+            return dict(self._fields["kind"]._description_selection(self.env)).get(key, key)
+        return key.display_name
+
+    def _xlsx_sheet_conversion(self, builder, workbook, context):
+        _ = self.env._
+        sheet = workbook.add_worksheet(_("Conversion"))
+        builder._title(sheet, context, _("Conversion funnel of new patients"))
+        styles = context["styles"]
+        for col, (_title, _style, width) in enumerate(self._xlsx_funnel_columns("")):
+            sheet.set_column(col, col, width)
+        args = (context["date_from"], context["date_to"], self._xlsx_department_ids(context))
+        total = self._funnel(*args)[0]
+        row = self._xlsx_table(
+            sheet,
+            styles,
+            3,
+            _("All new-patient prospects"),
+            self._xlsx_funnel_columns(_("Prospects recorded in the period")),
+            [self._xlsx_funnel_row(_("All"), total)],
+        )
+        chart = workbook.add_chart({"type": "column"})
+        chart.add_series(
+            {
+                "name": _("Funnel"),
+                "categories": [sheet.name, 4, 1, 4, 4],
+                "values": [sheet.name, 5, 1, 5, 4],
+            }
+        )
+        chart.set_title({"name": _("Prospects → visit done")})
+        chart.set_legend({"none": True})
+        sheet.insert_chart(1, 14, chart)
+        for group_by, title in (
+            ("department_id", _("By department")),
+            ("user_id", _("By consultant")),
+            ("source_id", _("By source")),
+            ("grade_id", _("By need grade")),
+        ):
+            lines = self._funnel(*args, group_by=group_by)
+            row = self._xlsx_table(
+                sheet,
+                styles,
+                row,
+                title,
+                self._xlsx_funnel_columns(title),
+                [self._xlsx_funnel_row(self._xlsx_label(group_by, line["key"]), line) for line in lines],
+            )
+        reactivation = self._reactivation_figures(*args)
+        self._xlsx_table(
+            sheet,
+            styles,
+            row,
+            _("Reactivation of lapsed patients"),
+            [
+                (_("Opportunities opened"), "int", 26),
+                (_("Reached / invited"), "int", 11),
+                (_("Visit booked"), "int", 11),
+                (_("Came back (won)"), "int", 11),
+                (_("Lost"), "int", 9),
+                (_("Reactivation rate"), "pct", 10),
+            ],
+            [
+                (
+                    reactivation["opened"],
+                    reactivation["reached"],
+                    reactivation["booked"],
+                    reactivation["won"],
+                    reactivation["lost"],
+                    reactivation["rate"],
+                )
+            ],
+        )
+
+    def _xlsx_sheet_treatment(self, builder, workbook, context):
+        _ = self.env._
+        sheet = workbook.add_worksheet(_("Treatment plans"))
+        builder._title(sheet, context, _("Treatment plans proposed in the period"))
+        columns = [
+            (_("Department"), "text", 26),
+            (_("Proposed"), "int", 10),
+            (_("Value proposed"), "money", 14),
+            (_("Done"), "int", 10),
+            (_("Value done"), "money", 14),
+            (_("Declined"), "int", 10),
+            (_("Still open"), "int", 10),
+            (_("Value open"), "money", 14),
+            (_("Conversion rate"), "pct", 11),
+            (_("Value conversion"), "pct", 11),
+        ]
+        for col, (_title, _style, width) in enumerate(columns):
+            sheet.set_column(col, col, width)
+        department_ids = self._xlsx_department_ids(context)
+        scopes = [(_("All departments"), department_ids)] + [
+            (department.display_name, department.ids) for department in context["departments"]
+        ]
+        lines = []
+        for label, ids in scopes:
+            figures = self._treatment_figures(context["date_from"], context["date_to"], ids)
+            lines.append(
+                (
+                    label,
+                    figures["proposed"],
+                    figures["proposed_value"],
+                    figures["done"],
+                    figures["done_value"],
+                    figures["declined"],
+                    figures["open"],
+                    figures["open_value"],
+                    figures["conversion_rate"],
+                    figures["value_rate"],
+                )
+            )
+        self._xlsx_table(sheet, context["styles"], 3, _("Conversion of treatment plans"), columns, lines)
+
+    def _xlsx_sheet_referrals(self, builder, workbook, context):
+        _ = self.env._
+        sheet = workbook.add_worksheet(_("Referrals"))
+        builder._title(sheet, context, _("Referrals made in the period"))
+        figures = self.env["clinic.referral.report"]._figures(
+            context["date_from"], context["date_to"], self._xlsx_department_ids(context), top=20
+        )
+        columns = [
+            ("", "text", 32),
+            (_("Referrals"), "int", 11),
+            (_("First visit done"), "int", 11),
+            (_("% converted"), "pct", 11),
+            (_("Revenue of the referred"), "money", 16),
+        ]
+        for col, (_title, _style, width) in enumerate(columns):
+            sheet.set_column(col, col, width)
+
+        def rows(lines):
+            return [
+                (
+                    line["key"].display_name if line["key"] else _("None"),
+                    line["referrals"],
+                    line["converted"],
+                    line["rate"],
+                    line["revenue"],
+                )
+                for line in lines
+            ]
+
+        summary = [
+            (_("All referrals"), figures["referrals"], figures["converted"], figures["rate"], figures["revenue"])
+        ]
+        styles = context["styles"]
+        row = self._xlsx_table(sheet, styles, 3, _("Referrals"), [(_("Referrals"), "text", 32), *columns[1:]], summary)
+        row = self._xlsx_table(
+            sheet,
+            styles,
+            row,
+            _("Top referrers"),
+            [(_("Referrer"), "text", 32), *columns[1:]],
+            rows(figures["top_referrers"]),
+        )
+        self._xlsx_table(
+            sheet,
+            styles,
+            row,
+            _("By department"),
+            [(_("Department"), "text", 32), *columns[1:]],
+            rows(figures["by_department"]),
+        )

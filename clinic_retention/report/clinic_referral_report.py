@@ -100,8 +100,10 @@ class ClinicReferralReport(models.Model):
                    1 AS referral_count,
                    (pv.first_visit IS NOT NULL)::int AS converted_count,
                    CASE WHEN pv.first_visit IS NOT NULL THEN 100.0 ELSE 0.0 END AS converted_pct,
-                   GREATEST(EXTRACT(EPOCH FROM (pv.first_visit - COALESCE(rl.date, p.create_date))) / 86400.0, 0)
-                       AS days_to_first_visit,
+                   CASE WHEN pv.first_visit IS NOT NULL
+                        THEN GREATEST(EXTRACT(EPOCH FROM (pv.first_visit - COALESCE(rl.date, p.create_date)))
+                                      / 86400.0, 0)
+                   END AS days_to_first_visit,
                    COALESCE(pv.revenue, 0) AS revenue,
                    COALESCE(pv.done_count, 0) AS visit_count
               FROM clinic_patient p
@@ -155,20 +157,25 @@ class ClinicReferralReport(models.Model):
         patients, and the ``top`` referrers (most referrals first)."""
         start, end = self.env["clinic.retention.kpi"]._bounds(date_from, date_to)
         departments = self.env["clinic.retention.kpi"]._allowed_departments(department_ids)
-        domain = [
-            ("referral_date", ">=", start),
-            ("referral_date", "<", end),
-            ("department_id", "in", departments.ids),
-        ]
+        domain = [("referral_date", ">=", start), ("referral_date", "<", end)]
+        if not department_ids and self.env.user.has_group("clinic_retention.group_clinic_retention_manager"):
+            # the whole clinic, with the referred patients who have no visit (nor department) yet
+            domain += ["|", ("department_id", "in", departments.ids), ("department_id", "=", False)]
+        else:
+            domain.append(("department_id", "in", departments.ids))
         [(count, converted, revenue)] = self._read_group(
             domain, [], ["referral_count:sum", "converted_count:sum", "revenue:sum"]
         )
-        referrers = self._read_group(
-            domain,
-            ["referrer_id"],
-            ["referral_count:sum", "converted_count:sum", "revenue:sum"],
-            order="referral_count:sum desc, converted_count:sum desc, referrer_id",
-            limit=top,
+        referrers = (
+            self._read_group(
+                domain,
+                ["referrer_id"],
+                ["referral_count:sum", "converted_count:sum", "revenue:sum"],
+                order="referral_count:sum desc, converted_count:sum desc, referrer_id",
+                limit=top,
+            )
+            if top
+            else []
         )
         by_department = self._read_group(
             domain, ["department_id"], ["referral_count:sum", "converted_count:sum", "revenue:sum"]

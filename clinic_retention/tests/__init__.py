@@ -13,3 +13,8 @@ from . import test_ui
 from . import test_visit_confirmation
 from . import test_visit_reminders
 from . import test_crm_prospect
+from . import test_crm_access
+from . import test_crm_reactivation
+from . import test_treatment_plan
+from . import test_referral
+from . import test_conversion_report

@@ -302,7 +302,9 @@ class TestCrmProspect(ClinicCrmCase):
         self.assertEqual(merged.clinic_department_id, self.dental)
 
     def test_quick_create_in_the_clinic_pipeline_defaults_the_department(self):
-        lead_form = Form(self.Lead.with_user(self.cs_user).with_context(clinic_pipeline=True, default_type="opportunity"))
+        lead_form = Form(
+            self.Lead.with_user(self.cs_user).with_context(clinic_pipeline=True, default_type="opportunity")
+        )
         lead_form.name = "Quick prospect"
         lead = lead_form.save()
         self.assertEqual(lead.clinic_department_id, self.dental)
@@ -326,12 +328,8 @@ class TestCrmLeadScoring(ClinicCrmCase):
             won.action_set_won()
             lost = self._prospect(f"E{index}", phone=f"1380013{8200 + index}", clinic_grade_id=self.grades["E"].id)
             lost.action_set_lost(lost_reason_id=self.reason_elsewhere.id)
-        grade_a = Frequency.search(
-            [("variable", "=", "clinic_grade_id"), ("value", "=", str(self.grades["A"].id))]
-        )
-        grade_e = Frequency.search(
-            [("variable", "=", "clinic_grade_id"), ("value", "=", str(self.grades["E"].id))]
-        )
+        grade_a = Frequency.search([("variable", "=", "clinic_grade_id"), ("value", "=", str(self.grades["A"].id))])
+        grade_e = Frequency.search([("variable", "=", "clinic_grade_id"), ("value", "=", str(self.grades["E"].id))])
         # CRM adds 0.1 to every count (no zero frequency)
         self.assertAlmostEqual(sum(grade_a.mapped("won_count")), 6.1)
         self.assertAlmostEqual(sum(grade_a.mapped("lost_count")), 0.1)
