@@ -71,6 +71,7 @@
         "demo/clinic_demo.xml",
         "demo/clinic_recall_demo.xml",
         "demo/clinic_complaint_demo.xml",
+        "demo/clinic_crm_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [
