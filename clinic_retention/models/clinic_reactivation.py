@@ -5,6 +5,7 @@ import psycopg2.errors
 
 from odoo import api, fields, models
 from odoo.tools import SQL, mute_logger
+from odoo.tools.misc import clean_context
 
 _logger = logging.getLogger(__name__)
 
@@ -178,7 +179,11 @@ class ClinicReactivation(models.AbstractModel):
     def _create_once(self, vals_list):
         """Create leads; those whose ``clinic_recall_key`` another run created
         meanwhile are skipped (the unique key refuses them)."""
-        Lead = self.env["crm.lead"].sudo().with_context(mail_create_nolog=True, mail_create_nosubscribe=True)
+        Lead = (
+            self.env["crm.lead"]
+            .sudo()
+            .with_context(clean_context(self.env.context), mail_create_nolog=True, mail_create_nosubscribe=True)
+        )
         if not vals_list:
             return Lead
         try:

@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools.misc import clean_context
 
 PLAN_STATES = [
     ("proposed", "Proposed"),
@@ -162,7 +163,7 @@ class ClinicTreatmentPlan(models.Model):
 
     def _open_opportunities(self):
         """One opportunity per plan not yet booked, with a call for the consultant."""
-        Lead = self.env["crm.lead"].sudo().with_context(mail_create_nosubscribe=True)
+        Lead = self.env["crm.lead"].sudo().with_context(clean_context(self.env.context), mail_create_nosubscribe=True)
         today = fields.Date.context_today(self)
         for plan in self.filtered(lambda p: not p.lead_id):
             lead = Lead.create(plan._lead_values())

@@ -4,6 +4,7 @@ from datetime import datetime
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.osv import expression
+from odoo.tools.misc import clean_context
 
 from .clinic_patient import CHANNELS, CONSENT_SOURCES
 
@@ -361,6 +362,8 @@ class CrmLead(models.Model):
         """The lead's patient: the one linked, else an existing patient with
         the same phone or email, else a new patient made from the lead."""
         self.ensure_one()
+        # the pipeline's default_type (and other defaults) must not reach the patient's contact
+        self = self.with_context(clean_context(self.env.context))
         patient = self.clinic_patient_id
         if not patient:
             found = self._clinic_find_patients()
@@ -441,10 +444,10 @@ class CrmLead(models.Model):
         """Visits were booked, done, missed or cancelled: move their
         opportunities (the ones they were booked for, and the patient's open
         prospect and reactivation opportunities), and their treatment plans."""
-        visits = visits.sudo()
+        visits = visits.sudo().with_context(clean_context(visits.env.context))
         if not visits:
             return
-        Lead = self.sudo()
+        Lead = self.sudo().with_context(clean_context(self.env.context))
         open_leads = Lead.search(
             [
                 ("clinic_patient_id", "in", visits.patient_id.ids),
@@ -475,7 +478,7 @@ class CrmLead(models.Model):
                 booking._clinic_visit_booked(visit)
             elif visit.state == "done":
                 (linked | same_patient).filtered(lambda lead: lead.clinic_status == "open")._clinic_visit_done(visit)
-        self.env["clinic.treatment.plan"]._on_visits_state(visits)
+        self.env["clinic.treatment.plan"].with_context(clean_context(self.env.context))._on_visits_state(visits)
 
     def _clinic_visit_booked(self, visit):
         if not self:

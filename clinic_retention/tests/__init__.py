@@ -18,3 +18,4 @@ from . import test_crm_reactivation
 from . import test_treatment_plan
 from . import test_referral
 from . import test_conversion_report
+from . import test_crm_ui

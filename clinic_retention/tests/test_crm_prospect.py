@@ -166,6 +166,12 @@ class TestCrmProspect(ClinicCrmCase):
         self.assertEqual(str(lead.clinic_booked_date), "2026-03-02 09:00:00")
         self.assertEqual(str(lead.clinic_reached_date), "2026-03-02 09:00:00", "booked implies reached")
 
+    def test_booking_from_the_pipeline_context(self):
+        """The pipeline's defaults (default_type...) do not leak into the patient's contact."""
+        lead = self._prospect("From Pipeline", phone="13800138011")
+        lead.with_context(default_type="opportunity", default_user_id=self.cs_user.id).action_clinic_book_visit()
+        self.assertEqual(lead.clinic_patient_id.partner_id.type, "contact")
+
     def test_existing_patient_found_by_loosely_typed_phone(self):
         patient = self._patient("Wang Fang", mobile="+86 138 0013 8000")
         self.assertEqual(patient.mobile, "+8613800138000")
