@@ -179,11 +179,8 @@ class ClinicReactivation(models.AbstractModel):
     def _create_once(self, vals_list):
         """Create leads; those whose ``clinic_recall_key`` another run created
         meanwhile are skipped (the unique key refuses them)."""
-        Lead = (
-            self.env["crm.lead"]
-            .sudo()
-            .with_context(clean_context(self.env.context), mail_create_nolog=True, mail_create_nosubscribe=True)
-        )
+        Lead = self.env["crm.lead"].with_env(self.env(context=clean_context(self.env.context), su=True))
+        Lead = Lead.with_context(mail_create_nolog=True, mail_create_nosubscribe=True)
         if not vals_list:
             return Lead
         try:

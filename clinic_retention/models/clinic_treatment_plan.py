@@ -57,7 +57,7 @@ class ClinicTreatmentPlan(models.Model):
         check_company=True,
         help="The visit (consultation) where the plan was proposed.",
     )
-    doctor_id = fields.Many2one("res.users", string="Doctor", domain="[('share', '=', False)]", tracking=True)
+    doctor_id = fields.Many2one("res.users", domain="[('share', '=', False)]", tracking=True)
     user_id = fields.Many2one(
         "res.users",
         string="Consultant",
@@ -163,7 +163,8 @@ class ClinicTreatmentPlan(models.Model):
 
     def _open_opportunities(self):
         """One opportunity per plan not yet booked, with a call for the consultant."""
-        Lead = self.env["crm.lead"].sudo().with_context(clean_context(self.env.context), mail_create_nosubscribe=True)
+        Lead = self.env["crm.lead"].with_env(self.env(context=clean_context(self.env.context), su=True))
+        Lead = Lead.with_context(mail_create_nosubscribe=True)
         today = fields.Date.context_today(self)
         for plan in self.filtered(lambda p: not p.lead_id):
             lead = Lead.create(plan._lead_values())

@@ -13,7 +13,6 @@ class ClinicTreatmentPlanLine(models.Model):
     sequence = fields.Integer(default=10)
     service_id = fields.Many2one(
         "clinic.service",
-        string="Service",
         check_company=True,
         domain="['|', ('department_id', '=', False), ('department_id', '=', parent.department_id)]",
     )

@@ -232,6 +232,7 @@ class CrmLead(models.Model):
                 vals["clinic_done_date"] = now
             if vals:
                 super(CrmLead, lead).write(vals)
+        return True
 
     def _clinic_sync_treatment_plan(self):
         for lead in self:
@@ -363,7 +364,7 @@ class CrmLead(models.Model):
         the same phone or email, else a new patient made from the lead."""
         self.ensure_one()
         # the pipeline's default_type (and other defaults) must not reach the patient's contact
-        self = self.with_context(clean_context(self.env.context))
+        self = self.with_env(self.env(context=clean_context(self.env.context)))
         patient = self.clinic_patient_id
         if not patient:
             found = self._clinic_find_patients()
@@ -444,10 +445,11 @@ class CrmLead(models.Model):
         """Visits were booked, done, missed or cancelled: move their
         opportunities (the ones they were booked for, and the patient's open
         prospect and reactivation opportunities), and their treatment plans."""
-        visits = visits.sudo().with_context(clean_context(visits.env.context))
+        env = self.env(context=clean_context(self.env.context), su=True)
+        visits = visits.with_env(env)
         if not visits:
             return
-        Lead = self.sudo().with_context(clean_context(self.env.context))
+        Lead = self.with_env(env)
         open_leads = Lead.search(
             [
                 ("clinic_patient_id", "in", visits.patient_id.ids),
@@ -478,7 +480,7 @@ class CrmLead(models.Model):
                 booking._clinic_visit_booked(visit)
             elif visit.state == "done":
                 (linked | same_patient).filtered(lambda lead: lead.clinic_status == "open")._clinic_visit_done(visit)
-        self.env["clinic.treatment.plan"].with_context(clean_context(self.env.context))._on_visits_state(visits)
+        env["clinic.treatment.plan"]._on_visits_state(visits)
 
     def _clinic_visit_booked(self, visit):
         if not self:

@@ -307,21 +307,20 @@ class ClinicConversionReport(models.Model):
         return row + 3
 
     def _xlsx_funnel_columns(self, first):
-        _ = self.env._
         return [
             (first, "text", 26),
-            (_("Prospects"), "int", 11),
-            (_("Reached / invited"), "int", 11),
-            (_("Visit booked"), "int", 11),
-            (_("Visit done (won)"), "int", 11),
-            (_("Lost"), "int", 9),
-            (_("% reached"), "pct", 10),
-            (_("% booked"), "pct", 10),
-            (_("% converted"), "pct", 11),
-            (_("Median days to reach"), "dec", 12),
-            (_("Median days reached → booked"), "dec", 13),
-            (_("Median days booked → visit"), "dec", 13),
-            (_("Median days to convert"), "dec", 12),
+            (self.env._("Prospects"), "int", 11),
+            (self.env._("Reached / invited"), "int", 11),
+            (self.env._("Visit booked"), "int", 11),
+            (self.env._("Visit done (won)"), "int", 11),
+            (self.env._("Lost"), "int", 9),
+            (self.env._("% reached"), "pct", 10),
+            (self.env._("% booked"), "pct", 10),
+            (self.env._("% converted"), "pct", 11),
+            (self.env._("Median days to reach"), "dec", 12),
+            (self.env._("Median days reached → booked"), "dec", 13),
+            (self.env._("Median days booked → visit"), "dec", 13),
+            (self.env._("Median days to convert"), "dec", 12),
         ]
 
     def _xlsx_funnel_row(self, label, line):
@@ -349,9 +348,8 @@ class ClinicConversionReport(models.Model):
         return key.display_name
 
     def _xlsx_sheet_conversion(self, builder, workbook, context):
-        _ = self.env._
-        sheet = workbook.add_worksheet(_("Conversion"))
-        builder._title(sheet, context, _("Conversion funnel of new patients"))
+        sheet = workbook.add_worksheet(self.env._("Conversion"))
+        builder._title(sheet, context, self.env._("Conversion funnel of new patients"))
         styles = context["styles"]
         for col, (_title, _style, width) in enumerate(self._xlsx_funnel_columns("")):
             sheet.set_column(col, col, width)
@@ -361,26 +359,26 @@ class ClinicConversionReport(models.Model):
             sheet,
             styles,
             3,
-            _("All new-patient prospects"),
-            self._xlsx_funnel_columns(_("Prospects recorded in the period")),
-            [self._xlsx_funnel_row(_("All"), total)],
+            self.env._("All new-patient prospects"),
+            self._xlsx_funnel_columns(self.env._("Prospects recorded in the period")),
+            [self._xlsx_funnel_row(self.env._("All"), total)],
         )
         chart = workbook.add_chart({"type": "column"})
         chart.add_series(
             {
-                "name": _("Funnel"),
+                "name": self.env._("Funnel"),
                 "categories": [sheet.name, 4, 1, 4, 4],
                 "values": [sheet.name, 5, 1, 5, 4],
             }
         )
-        chart.set_title({"name": _("Prospects → visit done")})
+        chart.set_title({"name": self.env._("Prospects → visit done")})
         chart.set_legend({"none": True})
         sheet.insert_chart(1, 14, chart)
         for group_by, title in (
-            ("department_id", _("By department")),
-            ("user_id", _("By consultant")),
-            ("source_id", _("By source")),
-            ("grade_id", _("By need grade")),
+            ("department_id", self.env._("By department")),
+            ("user_id", self.env._("By consultant")),
+            ("source_id", self.env._("By source")),
+            ("grade_id", self.env._("By need grade")),
         ):
             lines = self._funnel(*args, group_by=group_by)
             row = self._xlsx_table(
@@ -396,14 +394,14 @@ class ClinicConversionReport(models.Model):
             sheet,
             styles,
             row,
-            _("Reactivation of lapsed patients"),
+            self.env._("Reactivation of lapsed patients"),
             [
-                (_("Opportunities opened"), "int", 26),
-                (_("Reached / invited"), "int", 11),
-                (_("Visit booked"), "int", 11),
-                (_("Came back (won)"), "int", 11),
-                (_("Lost"), "int", 9),
-                (_("Reactivation rate"), "pct", 10),
+                (self.env._("Opportunities opened"), "int", 26),
+                (self.env._("Reached / invited"), "int", 11),
+                (self.env._("Visit booked"), "int", 11),
+                (self.env._("Came back (won)"), "int", 11),
+                (self.env._("Lost"), "int", 9),
+                (self.env._("Reactivation rate"), "pct", 10),
             ],
             [
                 (
@@ -418,25 +416,24 @@ class ClinicConversionReport(models.Model):
         )
 
     def _xlsx_sheet_treatment(self, builder, workbook, context):
-        _ = self.env._
-        sheet = workbook.add_worksheet(_("Treatment plans"))
-        builder._title(sheet, context, _("Treatment plans proposed in the period"))
+        sheet = workbook.add_worksheet(self.env._("Treatment plans"))
+        builder._title(sheet, context, self.env._("Treatment plans proposed in the period"))
         columns = [
-            (_("Department"), "text", 26),
-            (_("Proposed"), "int", 10),
-            (_("Value proposed"), "money", 14),
-            (_("Done"), "int", 10),
-            (_("Value done"), "money", 14),
-            (_("Declined"), "int", 10),
-            (_("Still open"), "int", 10),
-            (_("Value open"), "money", 14),
-            (_("Conversion rate"), "pct", 11),
-            (_("Value conversion"), "pct", 11),
+            (self.env._("Department"), "text", 26),
+            (self.env._("Proposed"), "int", 10),
+            (self.env._("Value proposed"), "money", 14),
+            (self.env._("Done"), "int", 10),
+            (self.env._("Value done"), "money", 14),
+            (self.env._("Declined"), "int", 10),
+            (self.env._("Still open"), "int", 10),
+            (self.env._("Value open"), "money", 14),
+            (self.env._("Conversion rate"), "pct", 11),
+            (self.env._("Value conversion"), "pct", 11),
         ]
         for col, (_title, _style, width) in enumerate(columns):
             sheet.set_column(col, col, width)
         department_ids = self._xlsx_department_ids(context)
-        scopes = [(_("All departments"), department_ids)] + [
+        scopes = [(self.env._("All departments"), department_ids)] + [
             (department.display_name, department.ids) for department in context["departments"]
         ]
         lines = []
@@ -456,21 +453,20 @@ class ClinicConversionReport(models.Model):
                     figures["value_rate"],
                 )
             )
-        self._xlsx_table(sheet, context["styles"], 3, _("Conversion of treatment plans"), columns, lines)
+        self._xlsx_table(sheet, context["styles"], 3, self.env._("Conversion of treatment plans"), columns, lines)
 
     def _xlsx_sheet_referrals(self, builder, workbook, context):
-        _ = self.env._
-        sheet = workbook.add_worksheet(_("Referrals"))
-        builder._title(sheet, context, _("Referrals made in the period"))
+        sheet = workbook.add_worksheet(self.env._("Referrals"))
+        builder._title(sheet, context, self.env._("Referrals made in the period"))
         figures = self.env["clinic.referral.report"]._figures(
             context["date_from"], context["date_to"], self._xlsx_department_ids(context), top=20
         )
         columns = [
             ("", "text", 32),
-            (_("Referrals"), "int", 11),
-            (_("First visit done"), "int", 11),
-            (_("% converted"), "pct", 11),
-            (_("Revenue of the referred"), "money", 16),
+            (self.env._("Referrals"), "int", 11),
+            (self.env._("First visit done"), "int", 11),
+            (self.env._("% converted"), "pct", 11),
+            (self.env._("Revenue of the referred"), "money", 16),
         ]
         for col, (_title, _style, width) in enumerate(columns):
             sheet.set_column(col, col, width)
@@ -478,7 +474,7 @@ class ClinicConversionReport(models.Model):
         def rows(lines):
             return [
                 (
-                    line["key"].display_name if line["key"] else _("None"),
+                    line["key"].display_name if line["key"] else self.env._("None"),
                     line["referrals"],
                     line["converted"],
                     line["rate"],
@@ -488,23 +484,31 @@ class ClinicConversionReport(models.Model):
             ]
 
         summary = [
-            (_("All referrals"), figures["referrals"], figures["converted"], figures["rate"], figures["revenue"])
+            (
+                self.env._("All referrals"),
+                figures["referrals"],
+                figures["converted"],
+                figures["rate"],
+                figures["revenue"],
+            )
         ]
         styles = context["styles"]
-        row = self._xlsx_table(sheet, styles, 3, _("Referrals"), [(_("Referrals"), "text", 32), *columns[1:]], summary)
+        row = self._xlsx_table(
+            sheet, styles, 3, self.env._("Referrals"), [(self.env._("Referrals"), "text", 32), *columns[1:]], summary
+        )
         row = self._xlsx_table(
             sheet,
             styles,
             row,
-            _("Top referrers"),
-            [(_("Referrer"), "text", 32), *columns[1:]],
+            self.env._("Top referrers"),
+            [(self.env._("Referrer"), "text", 32), *columns[1:]],
             rows(figures["top_referrers"]),
         )
         self._xlsx_table(
             sheet,
             styles,
             row,
-            _("By department"),
-            [(_("Department"), "text", 32), *columns[1:]],
+            self.env._("By department"),
+            [(self.env._("Department"), "text", 32), *columns[1:]],
             rows(figures["by_department"]),
         )

@@ -32,7 +32,7 @@ class ClinicReferralReport(models.Model):
     _order = "referral_date desc, id desc"
     _rec_name = "referred_name"
 
-    referrer_id = fields.Many2one("res.partner", string="Referrer", readonly=True)
+    referrer_id = fields.Many2one("res.partner", readonly=True)
     referrer_kind = fields.Selection(REFERRER_KINDS, readonly=True)
     referred_name = fields.Char(string="Referred person", readonly=True)
     patient_id = fields.Many2one("clinic.patient", string="Referred patient", readonly=True)
