@@ -4,8 +4,8 @@
 # PostgreSQL, Chromium). The last line is "N passed, N failed, N skipped";
 # the exit code is non-zero on any failure, error or skipped test.
 #
-#   scripts/test.sh                          # everything
-#   scripts/test.sh /clinic_retention:TestClinicPatient   # a subset (Odoo --test-tags)
+#   scripts/test.sh                          # everything (the addon alone, then its bridge addons)
+#   scripts/test.sh /clinic_retention:TestClinicPatient   # a subset (Odoo --test-tags), bridges installed
 source "$(dirname "$0")/common.sh"
 
 DB="${CLINIC_TEST_DB:-clinic_retention_test}"
@@ -24,10 +24,29 @@ if db_exists "$DB"; then
 fi
 rm -rf "$STATE_DIR/data/filestore/$DB"
 
-log "installing clinic_retention in $DB and running its tests ($TAGS); full log: $LOG"
-set +e
-odoo_bin -d "$DB" -i clinic_retention --test-tags "$TAGS" --stop-after-init \
-    --http-port="$PORT" --max-cron-threads=0 --log-level=info 2>&1 | tee "$LOG"
-rc=${PIPESTATUS[0]}
-set -e
+BRIDGES="$(bridge_addons)"
+run_odoo() {  # append one Odoo run to the log; keep the worst exit code
+    local status
+    set +e
+    odoo_bin -d "$DB" "$@" --stop-after-init --http-port="$PORT" --max-cron-threads=0 --log-level=info \
+        2>&1 | tee -a "$LOG"
+    status=${PIPESTATUS[0]}
+    set -e
+    [ "$status" -eq 0 ] || rc=$status
+}
+rc=0
+: > "$LOG"
+if [ -n "${1:-}" ]; then
+    log "installing clinic_retention${BRIDGES:+,$BRIDGES} in $DB and running the tests $TAGS; full log: $LOG"
+    run_odoo -i "clinic_retention${BRIDGES:+,$BRIDGES}" --test-tags "$TAGS"
+else
+    # clinic_retention alone first (it must not need its bridges), then the
+    # bridge addons (clinic_retention_*/) installed on top and tested.
+    log "installing clinic_retention in $DB and running its tests ($TAGS); full log: $LOG"
+    run_odoo -i clinic_retention --test-tags "$TAGS"
+    if [ -n "$BRIDGES" ]; then
+        log "installing the bridge addons $BRIDGES in $DB and running their tests"
+        run_odoo -i "$BRIDGES" --test-tags "/${BRIDGES//,/,/}"
+    fi
+fi
 "$VENV/bin/python" "$REPO_DIR/scripts/test_summary.py" "$LOG" "$rc"

@@ -21,12 +21,13 @@ def main(path, odoo_rc):
     with open(path, encoding="utf-8", errors="replace") as log:
         lines = log.read().splitlines()
 
-    summary = None
+    summary = None  # summed over the Odoo runs in the log (the addon, then its bridges)
     skipped, failed_tests, stray_errors = [], [], []
     for line in lines:
         match = SUMMARY.search(line)
         if match:
-            summary = tuple(int(g) for g in match.groups())
+            counts = tuple(int(g) for g in match.groups())
+            summary = counts if summary is None else tuple(a + b for a, b in zip(summary, counts, strict=True))
             continue
         match = SKIPPED.match(line)
         if match:
