@@ -458,7 +458,14 @@ class CrmLead(models.Model):
             ]
         )
         for visit in visits:
-            linked = visit.lead_id.filtered(lambda lead: not lead.clinic_treatment_plan_id)
+            # the opportunity the visit was booked for: open, or won by this very visit
+            # (a visit marked done by mistake and set back to scheduled)
+            linked = visit.lead_id.filtered(
+                lambda lead, v=visit: (
+                    not lead.clinic_treatment_plan_id
+                    and (lead.clinic_status == "open" or (lead.clinic_status == "won" and lead.clinic_visit_id == v))
+                )
+            )
             if visit.state in ("no_show", "cancelled"):
                 missed = (linked | open_leads).filtered(
                     lambda lead, v=visit: lead.clinic_visit_id == v and lead.clinic_status == "open"

@@ -217,6 +217,23 @@ class TestCrmProspect(ClinicCrmCase):
         self.assertEqual(lead.probability, 100)
         self.assertEqual(str(lead.clinic_done_date), "2026-03-05 10:00:00", "the day the patient came")
 
+    def test_visit_set_back_to_scheduled_reopens_the_opportunity(self):
+        lead = self._prospect("Mistake", phone="13800138012")
+        visit = self._book(lead, "2030-03-05 10:00:00")
+        visit.action_mark_done()
+        self.assertEqual(lead.clinic_status, "won")
+        visit.action_reset_scheduled()
+        self.assertEqual(lead.clinic_status, "open")
+        self.assertEqual(lead.stage_id, self.stage_booked)
+        visit.action_mark_done()
+        self.assertEqual(lead.clinic_status, "won")
+        # a lost opportunity is left alone
+        lost = self._prospect("Lost Then Came", phone="13800138013")
+        other = self._book(lost, "2030-03-06 10:00:00")
+        lost.action_set_lost(lost_reason_id=self.reason_elsewhere.id)
+        other.action_mark_done()
+        self.assertEqual(lost.clinic_status, "lost")
+
     def test_back_to_reinvite_on_no_show(self):
         lead = self._prospect("No Show", phone="13800138003", user_id=self.cs_user.id)
         visit = self._book(lead, "2026-03-05 10:00:00")
@@ -329,18 +346,25 @@ class TestCrmLeadScoring(ClinicCrmCase):
     def test_scoring_learns_from_the_grade(self):
         """Won A prospects and lost E prospects: a new A scores higher than a new E."""
         Frequency = self.env["crm.lead.scoring.frequency"]
+
+        def counts(grade):
+            frequency = Frequency.search(
+                [
+                    ("variable", "=", "clinic_grade_id"),
+                    ("value", "=", str(self.grades[grade].id)),
+                    ("team_id", "=", self.dental.team_id.id),  # the test department's own team
+                ]
+            )
+            return frequency.won_count, frequency.lost_count
+
         for index in range(6):
             won = self._prospect(f"A{index}", phone=f"1380013{8100 + index}", clinic_grade_id=self.grades["A"].id)
             won.action_set_won()
             lost = self._prospect(f"E{index}", phone=f"1380013{8200 + index}", clinic_grade_id=self.grades["E"].id)
             lost.action_set_lost(lost_reason_id=self.reason_elsewhere.id)
-        grade_a = Frequency.search([("variable", "=", "clinic_grade_id"), ("value", "=", str(self.grades["A"].id))])
-        grade_e = Frequency.search([("variable", "=", "clinic_grade_id"), ("value", "=", str(self.grades["E"].id))])
-        # CRM adds 0.1 to every count (no zero frequency)
-        self.assertAlmostEqual(sum(grade_a.mapped("won_count")), 6.1)
-        self.assertAlmostEqual(sum(grade_a.mapped("lost_count")), 0.1)
-        self.assertAlmostEqual(sum(grade_e.mapped("won_count")), 0.1)
-        self.assertAlmostEqual(sum(grade_e.mapped("lost_count")), 6.1)
+        # every win and loss is counted against its grade (CRM starts each count at 0.1)
+        self.assertEqual(counts("A"), (6.1, 0.1))
+        self.assertEqual(counts("E"), (0.1, 6.1))
         new_a = self._prospect("New A", phone="13800138300", clinic_grade_id=self.grades["A"].id)
         new_e = self._prospect("New E", phone="13800138301", clinic_grade_id=self.grades["E"].id)
         ungraded = self._prospect("New ungraded", phone="13800138302")

@@ -41,11 +41,10 @@ class TestCrmReactivation(ClinicCrmCase):
             created |= batch
         return created
 
-    def _reactivations(self, patient=None):
-        domain = [("clinic_kind", "=", "reactivation")]
-        if patient:
-            domain.append(("clinic_patient_id", "=", patient.id))
-        return self.Lead.with_context(active_test=False).search(domain)
+    def _reactivations(self, patients):
+        return self.Lead.with_context(active_test=False).search(
+            [("clinic_kind", "=", "reactivation"), ("clinic_patient_id", "in", patients.ids)]
+        )
 
     def test_lapsed_rule_opens_one_opportunity_not_a_task(self):
         with freeze_time("2026-07-09 08:00:00"):
@@ -114,12 +113,12 @@ class TestCrmReactivation(ClinicCrmCase):
             self._run(task_rule)  # Bob and Anna get reactivation tasks
             self.assertEqual(self.Task.search([("rule_id", "=", task_rule.id)]).patient_id, self.anna | bob)
             self._run(self.lapsed_rule)
-            self.assertFalse(self._reactivations(), "on the task list already: not on the pipeline too")
+            self.assertFalse(self._reactivations(self.anna | bob), "on the task list already: not on the pipeline too")
         carl = self._patient("Carl Lapsed", care_consent=True, mobile="13800138502")
         self._visit(carl, "2026-01-15 09:00:00")
         with freeze_time("2026-07-20 08:00:00"):
             self._run(self.lapsed_rule)
-            self.assertEqual(self._reactivations().clinic_patient_id, carl)
+            self.assertEqual(self._reactivations(self.anna | bob | carl).clinic_patient_id, carl)
             self._run(task_rule)
             self.assertFalse(self.Task.search([("patient_id", "=", carl.id)]), "in the pipeline already")
 
