@@ -166,7 +166,7 @@ def generate(env):
                 "name": f"{name} — {complaint}",
                 "type": "opportunity",
                 "contact_name": name,
-                "mobile": _mobile_number(rng, country),
+                "phone": _mobile_number(rng, country),
                 "email_from": f"prospect.{index:02d}@example.com" if index % 3 else False,
                 "country_id": countries[country].id,
                 "clinic_department_id": department.id,
