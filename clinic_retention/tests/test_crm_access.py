@@ -22,23 +22,17 @@ class TestCrmAccess(ClinicCrmCase):
             {"name": "Corporate plan", "type": "opportunity", "user_id": False, "company_id": cls.company.id}
         )
         patient = cls._patient("Plan Patient")
-        cls.dental_plan = cls.env["clinic.treatment.plan"].create(
-            {
-                "name": "Crown",
-                "patient_id": patient.id,
-                "department_id": cls.dental.id,
-                "user_id": cls.manager.id,
-                "line_ids": [(0, 0, {"name": "Crown", "amount": 500})],
-            }
-        )
-        cls.cardio_plan = cls.env["clinic.treatment.plan"].create(
-            {
-                "name": "Stress test",
-                "patient_id": patient.id,
-                "department_id": cls.cardiology.id,
-                "user_id": cls.manager.id,
-                "line_ids": [(0, 0, {"name": "Stress test", "amount": 200})],
-            }
+        cls.dental_plan, cls.cardio_plan = cls.env["clinic.treatment.plan"].create(
+            [
+                {
+                    "name": name,
+                    "patient_id": patient.id,
+                    "department_id": department.id,
+                    "user_id": cls.manager.id,
+                    "line_ids": [(0, 0, {"name": name, "amount": amount})],
+                }
+                for name, department, amount in (("Crown", cls.dental, 500), ("Stress test", cls.cardiology, 200))
+            ]
         )
         cls.all_leads = cls.dental_lead | cls.cardio_lead | cls.cardio_mine | cls.other_lead | cls.sales_lead
 

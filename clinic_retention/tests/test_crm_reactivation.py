@@ -33,6 +33,22 @@ class TestCrmReactivation(ClinicCrmCase):
         cls.anna = cls._patient("Anna Lapsed", care_consent=True, mobile="13800138500")
         cls._visit(cls.anna, "2026-01-10 09:00:00")
 
+    def _recall(self, **vals):
+        """A check-up recall rule of the dental department (6 months, 14 days ahead)."""
+        return self.Rule.create(
+            dict(
+                {
+                    "name": "Check-up recall",
+                    "kind": "recall",
+                    "department_id": self.dental.id,
+                    "interval_number": 6,
+                    "interval_unit": "months",
+                    "lead_days": 14,
+                },
+                **vals,
+            )
+        )
+
     def _run(self, rules):
         created = self.Task
         more = True
@@ -123,18 +139,7 @@ class TestCrmReactivation(ClinicCrmCase):
             self.assertFalse(self.Task.search([("patient_id", "=", carl.id)]), "in the pipeline already")
 
     def test_unreachable_recall_is_handed_over_once(self):
-        recall = self.Rule.create(
-            {
-                "name": "Check-up recall",
-                "kind": "recall",
-                "department_id": self.dental.id,
-                "interval_number": 6,
-                "interval_unit": "months",
-                "lead_days": 14,
-                "max_attempts": 2,
-                "reopen_after_days": 0,
-            }
-        )
+        recall = self._recall(max_attempts=2, reopen_after_days=0)
         with freeze_time("2026-07-01 08:00:00"):
             task = self._run(recall)
             self.assertEqual(task.patient_id, self.anna)
@@ -149,19 +154,7 @@ class TestCrmReactivation(ClinicCrmCase):
             self.assertIn("2 attempts", lead.description)
 
     def test_no_handover_while_a_reopen_is_left_or_when_disabled(self):
-        recall = self.Rule.create(
-            {
-                "name": "Check-up recall",
-                "kind": "recall",
-                "department_id": self.dental.id,
-                "interval_number": 6,
-                "interval_unit": "months",
-                "lead_days": 14,
-                "max_attempts": 1,
-                "reopen_after_days": 30,
-                "max_reopen": 1,
-            }
-        )
+        recall = self._recall(max_attempts=1, reopen_after_days=30, max_reopen=1)
         with freeze_time("2026-07-01 08:00:00"):
             task = self._run(recall)
             task.action_not_reached()
@@ -174,17 +167,7 @@ class TestCrmReactivation(ClinicCrmCase):
             self.assertFalse(self._reactivations(self.anna), "the rule does not hand over")
 
     def test_wrong_number_is_not_handed_over(self):
-        recall = self.Rule.create(
-            {
-                "name": "Check-up recall",
-                "kind": "recall",
-                "department_id": self.dental.id,
-                "interval_number": 6,
-                "interval_unit": "months",
-                "lead_days": 14,
-                "reopen_after_days": 0,
-            }
-        )
+        recall = self._recall(reopen_after_days=0)
         with freeze_time("2026-07-01 08:00:00"):
             task = self._run(recall)
             task.action_wrong_number()
