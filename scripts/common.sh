@@ -184,3 +184,13 @@ odoo_bin() {
         --db_user="$DB_USER" --db_password="$DB_PASSWORD" \
         "$@"
 }
+
+# The bridge addons next to clinic_retention (clinic_retention_*/, e.g. the
+# free screening events bridge), comma-separated; empty when there is none.
+bridge_addons() {
+    local manifest names=()
+    for manifest in "$REPO_DIR"/clinic_retention_*/__manifest__.py; do
+        [ -f "$manifest" ] && names+=("$(basename "$(dirname "$manifest")")")
+    done
+    (IFS=,; printf '%s' "${names[*]}")
+}

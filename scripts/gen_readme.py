@@ -1,16 +1,17 @@
 #!/usr/bin/env python3
-"""Assemble clinic_retention/README.rst from the addon's readme/*.md
-(the OCA layout: DESCRIPTION, CONFIGURE, USAGE, HISTORY, CONTRIBUTORS).
-Run after editing them:
+"""Assemble clinic_retention/README.rst (and each bridge addon's,
+clinic_retention_*/README.rst) from the addon's readme/*.md (the OCA
+layout: DESCRIPTION, CONFIGURE, USAGE, HISTORY, CONTRIBUTORS; the
+fragments an addon lacks are left out). Run after editing them:
 
     python3 scripts/gen_readme.py
 """
 
+import ast
 import pathlib
 import re
 
-ADDON = pathlib.Path(__file__).resolve().parent.parent / "clinic_retention"
-TITLE = "Clinic Patient Retention"
+REPO = pathlib.Path(__file__).resolve().parent.parent
 PARTS = [
     ("DESCRIPTION.md", None),
     ("CONFIGURE.md", "Configuration"),
@@ -28,10 +29,16 @@ def to_rst(text, level="-"):
 
 
 def main():
+    for readme in sorted(REPO.glob("clinic_retention*/readme")):
+        build(readme.parent)
+
+
+def build(addon):
+    title = ast.literal_eval((addon / "__manifest__.py").read_text())["name"]
     out = [
-        "=" * len(TITLE),
-        TITLE,
-        "=" * len(TITLE),
+        "=" * len(title),
+        title,
+        "=" * len(title),
         "",
         ".. This file is assembled from readme/DESCRIPTION.md, CONFIGURE.md, USAGE.md,",
         "   HISTORY.md and CONTRIBUTORS.md by scripts/gen_readme.py: edit those, then run it.",
@@ -45,14 +52,17 @@ def main():
         "",
     ]
     for name, heading in PARTS:
+        fragment = addon / "readme" / name
+        if not fragment.exists():
+            continue
         if heading:
             out += [heading, "=" * len(heading), ""]
-        out += [to_rst((ADDON / "readme" / name).read_text()).rstrip(), ""]
+        out += [to_rst(fragment.read_text()).rstrip(), ""]
     out += ["Credits", "=======", "", "Authors", "-------", "", "* clinic_retention contributors", ""]
-    contributors = ADDON / "readme" / "CONTRIBUTORS.md"
+    contributors = addon / "readme" / "CONTRIBUTORS.md"
     if contributors.exists():
         out += ["Contributors", "------------", "", to_rst(contributors.read_text()).rstrip(), ""]
-    (ADDON / "README.rst").write_text("\n".join(out))
+    (addon / "README.rst").write_text("\n".join(out))
 
 
 if __name__ == "__main__":

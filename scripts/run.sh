@@ -21,12 +21,14 @@ if db_exists "$DB"; then
         "SELECT 1 FROM ir_module_module WHERE name = 'clinic_retention' AND state = 'installed'" \
         2>/dev/null || true)"
 fi
+BRIDGES="$(bridge_addons)"  # e.g. free screening events: installed too, so the demo shows everything
 if [ "$installed" = 1 ]; then
-    log "database $DB exists: updating clinic_retention to this checkout"
-    odoo_bin -d "$DB" -u clinic_retention --stop-after-init --http-port="$PORT"
+    log "database $DB exists: updating clinic_retention${BRIDGES:+ and $BRIDGES} to this checkout"
+    odoo_bin -d "$DB" -u "clinic_retention${BRIDGES:+,$BRIDGES}" ${BRIDGES:+-i "$BRIDGES"} \
+        --stop-after-init --http-port="$PORT"
 else
-    log "creating database $DB with clinic_retention and its demo data (a few minutes)"
-    odoo_bin -d "$DB" -i clinic_retention --stop-after-init --http-port="$PORT" \
+    log "creating database $DB with clinic_retention${BRIDGES:+, $BRIDGES} and their demo data (a few minutes)"
+    odoo_bin -d "$DB" -i "clinic_retention${BRIDGES:+,$BRIDGES}" --stop-after-init --http-port="$PORT" \
         --load-language=en_US,zh_CN,fa_IR,ru_RU
 fi
 # The demo users ship without a password (a production database created with

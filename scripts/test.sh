@@ -3,9 +3,10 @@
 # this command). Sets up what is missing first (virtualenv and the pinned
 # dev tools, PostgreSQL, Chromium), then:
 #   1. lint: scripts/lint.sh (ruff, ruff format --check, pylint-odoo);
-#   2. tests: install the addon in a fresh throw-away database and run every
-#      test and browser tour under `coverage run` (.coveragerc), print the
-#      line coverage of clinic_retention/ and fail below 85 %;
+#   2. tests: install clinic_retention alone in a fresh throw-away database
+#      and run every test and browser tour, then install the bridge addons
+#      (clinic_retention_*/) on top and run theirs, all under `coverage run`
+#      (.coveragerc); print the line coverage of our addons and fail below 85 %;
 #   3. upgrade: scripts/upgrade_test.sh (the previous release, its data,
 #      `-u` to this code, every record, count and KPI unchanged).
 # The last line is "N passed, N failed, N skipped"; the exit code is non-zero
@@ -14,8 +15,8 @@
 #
 #   scripts/test.sh                          # everything (what CI runs)
 #   scripts/test.sh /clinic_retention:TestClinicPatient   # a subset of tests
-#       (Odoo --test-tags; a subset skips lint, the coverage threshold and
-#       the upgrade test)
+#       (Odoo --test-tags, bridges installed too; a subset skips lint, the
+#       coverage threshold and the upgrade test)
 source "$(dirname "$0")/common.sh"
 
 DB="${CLINIC_TEST_DB:-clinic_retention_test}"
@@ -46,13 +47,32 @@ if db_exists "$DB"; then
 fi
 rm -rf "$STATE_DIR/data/filestore/$DB" "$STATE_DIR"/.coverage*
 
-log "installing clinic_retention in $DB and running its tests ($TAGS) under coverage; full log: $LOG"
-set +e
-ODOO_RUNNER="$VENV/bin/coverage run --rcfile=$REPO_DIR/.coveragerc" \
-    odoo_bin -d "$DB" -i clinic_retention --test-tags "$TAGS" --stop-after-init \
-    --http-port="$PORT" --max-cron-threads=0 --log-level=info 2>&1 | tee "$LOG"
-rc=${PIPESTATUS[0]}
-set -e
+BRIDGES="$(bridge_addons)"
+run_odoo() {  # append one Odoo run to the log; keep the worst exit code
+    local status
+    set +e
+    ODOO_RUNNER="$VENV/bin/coverage run --rcfile=$REPO_DIR/.coveragerc --append" \
+        odoo_bin -d "$DB" "$@" --stop-after-init --http-port="$PORT" --max-cron-threads=0 --log-level=info \
+        2>&1 | tee -a "$LOG"
+    status=${PIPESTATUS[0]}
+    set -e
+    [ "$status" -eq 0 ] || rc=$status
+}
+rc=0
+: > "$LOG"
+if [ "$FULL" = 0 ]; then
+    log "installing clinic_retention${BRIDGES:+,$BRIDGES} in $DB and running the tests $TAGS; full log: $LOG"
+    run_odoo -i "clinic_retention${BRIDGES:+,$BRIDGES}" --test-tags "$TAGS"
+else
+    # clinic_retention alone first (it must not need its bridges), then the
+    # bridge addons (clinic_retention_*/) installed on top and tested.
+    log "installing clinic_retention in $DB and running its tests under coverage; full log: $LOG"
+    run_odoo -i clinic_retention --test-tags "$TAGS"
+    if [ -n "$BRIDGES" ]; then
+        log "installing the bridge addons $BRIDGES in $DB and running their tests"
+        run_odoo -i "$BRIDGES" --test-tags "/${BRIDGES//,/,/}"
+    fi
+fi
 
 extra=()
 if [ "$FULL" = 1 ]; then

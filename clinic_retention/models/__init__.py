@@ -40,3 +40,10 @@ from . import mail_thread
 from . import sms_tracker
 from . import calendar_attendee
 from . import mail_template
+from . import crm_stage
+from . import crm_team
+from . import clinic_need_grade
+from . import crm_lead
+from . import clinic_treatment_plan
+from . import clinic_treatment_plan_line
+from . import clinic_reactivation

@@ -352,6 +352,8 @@ class ClinicFollowupTask(models.Model):
                         count=task.attempt_count,
                     )
                 )
+                if not can_reopen:
+                    self.env["clinic.reactivation"]._handover_unreachable(task)
             else:
                 task._move_to(
                     "in_progress",

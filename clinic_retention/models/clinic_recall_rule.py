@@ -149,6 +149,18 @@ class ClinicRecallRule(models.Model):
     max_reopen = fields.Integer(string="Re-open at most", default=1)
     recovery_template_id = fields.Many2one("clinic.recovery.template", check_company=True)
     task_ids = fields.One2many("clinic.followup.task", "rule_id", string="Tasks")
+    # CRM (see crm_lead.py): reactivation is worked in the department's pipeline
+    open_opportunities = fields.Boolean(
+        string="Open reactivation opportunities instead of tasks",
+        help="Lapsed-patient rules: each patient due gets an opportunity in the department's pipeline "
+        "(once per patient and due date) instead of a follow-up task.",
+    )
+    handover_unreachable = fields.Boolean(
+        string="Hand unreachable patients over to reactivation",
+        default=True,
+        help="Recall and chronic rules: a patient not reached after the last attempt (and no re-open "
+        "left) gets a reactivation opportunity in the department's pipeline.",
+    )
     task_count = fields.Integer(compute="_compute_task_counts")
     open_task_count = fields.Integer(compute="_compute_task_counts")
 
@@ -365,6 +377,9 @@ class ClinicRecallRule(models.Model):
 
     def _open_tasks(self, rows):
         self.ensure_one()
+        if self.kind == "lapsed" and self.open_opportunities:
+            self.env["clinic.reactivation"]._open_for_rule(self, rows)
+            return self.env["clinic.followup.task"]
         return self._create_tasks(self._task_values(rows))
 
     def _release_archived_keys(self):

@@ -143,6 +143,20 @@ class ClinicVisit(models.Model):
         help="The follow-up task during which this visit was booked.",
     )
     followup_task_ids = fields.One2many("clinic.followup.task", "visit_id", string="Follow-ups")
+    # CRM: the opportunity and treatment plan this visit was booked for, the plans proposed at it
+    lead_id = fields.Many2one(
+        "crm.lead", string="Booked for opportunity", index="btree_not_null", ondelete="set null", copy=False
+    )
+    treatment_plan_id = fields.Many2one(
+        "clinic.treatment.plan",
+        string="Carries out plan",
+        index="btree_not_null",
+        ondelete="set null",
+        copy=False,
+        check_company=True,
+        domain="[('patient_id', '=', patient_id), ('state', 'in', ('proposed', 'accepted', 'booked'))]",
+    )
+    treatment_plan_ids = fields.One2many("clinic.treatment.plan", "visit_id", string="Treatment plans proposed")
 
     # What the patient reads: times in the clinic's zone, in their language
     local_tz = fields.Char(
@@ -303,6 +317,7 @@ class ClinicVisit(models.Model):
         self._check_task_access(vals_list)
         visits = super().create(vals_list)
         self.env["clinic.followup.task"]._close_answered_by(visits)
+        self.env["crm.lead"]._clinic_on_visits_state(visits)
         return visits
 
     def write(self, vals):
@@ -321,6 +336,8 @@ class ClinicVisit(models.Model):
             vals = dict(vals, done_date=vals.get("done_date") or fields.Datetime.now())
         self._check_task_access([vals])
         result = super().write(vals)
+        if "state" in vals or "lead_id" in vals or "treatment_plan_id" in vals:
+            self.env["crm.lead"]._clinic_on_visits_state(self)
         Task = self.env["clinic.followup.task"]
         if vals.get("state") in ("scheduled", "done") or vals.get("booked_from_task_id"):
             Task._close_answered_by(self)

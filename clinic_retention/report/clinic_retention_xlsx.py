@@ -61,6 +61,8 @@ class ClinicRetentionXlsx(models.AbstractModel):
             self._sheet_lost_patients(workbook, context)
             self._sheet_overdue_tasks(workbook, context)
             self._sheet_open_complaints(workbook, context)
+            # CRM: conversion funnel, treatment plans, referrals
+            self.env["clinic.conversion.report"]._xlsx_sheets(self, workbook, context)
             workbook.close()
             tmp.seek(0)
             return tmp.read()

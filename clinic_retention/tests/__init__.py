@@ -22,3 +22,10 @@ from . import test_care_message_time
 from . import test_care_message_faults
 from . import test_public_link_security
 from . import test_care_message_access
+from . import test_crm_prospect
+from . import test_crm_access
+from . import test_crm_reactivation
+from . import test_treatment_plan
+from . import test_referral
+from . import test_conversion_report
+from . import test_crm_ui

@@ -501,6 +501,9 @@ class TestReports(TransactionCase):
                 "Lost patients",
                 "Overdue tasks",
                 "Open complaints",
+                "Conversion",
+                "Treatment plans",
+                "Referrals",
             ],
         )
         kpis = book["KPIs"]
@@ -525,7 +528,7 @@ class TestReports(TransactionCase):
         self.assertEqual(book["Lost patients"].auto_filter.ref[:2], "A3")
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             charts = [name for name in archive.namelist() if name.startswith("xl/charts/chart")]
-        self.assertEqual(len(charts), 3, "satisfaction by department, success by channel, PRR trend")
+        self.assertEqual(len(charts), 4, "satisfaction by department, success by channel, PRR trend, conversion funnel")
 
     def test_agent_export_holds_only_their_departments(self):
         wizard = (

@@ -152,6 +152,7 @@ def candidates_sql(rule, limit):
                                 WHERE open_task.rule_id = %(rule)s
                                   AND open_task.patient_id = due.patient_id
                                   AND NOT open_task.is_closed AND open_task.active)
+               AND %(no_reactivation)s
         ) AS candidate
          WHERE NOT EXISTS (SELECT 1 FROM clinic_followup_task task
                             WHERE task.recall_key = candidate.recall_key)
@@ -166,4 +167,5 @@ def candidates_sql(rule, limit):
         booked_department=booked_department,
         now=now,
         limit=limit,
+        no_reactivation=rule.env["clinic.reactivation"]._exclusion_sql(rule),
     )

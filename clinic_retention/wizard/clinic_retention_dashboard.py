@@ -197,3 +197,72 @@ class ClinicRetentionDashboard(models.TransientModel):
             "target": "new",
             "name": self.env._("Excel export"),
         }
+
+    # ------------------------------------------------------------------
+    # CRM tiles (issue 13): conversion of new patients, treatment plans,
+    # reactivation, referrals; figures from clinic.conversion.report
+    # ------------------------------------------------------------------
+
+    current_conversion_rate = fields.Float(compute="_compute_crm_kpis", digits=(5, 1))
+    current_treatment_rate = fields.Float(compute="_compute_crm_kpis", digits=(5, 1))
+    current_reactivation_rate = fields.Float(compute="_compute_crm_kpis", digits=(5, 1))
+    current_referral_count = fields.Integer(compute="_compute_crm_kpis")
+    previous_conversion_rate = fields.Float(compute="_compute_crm_kpis", digits=(5, 1))
+    previous_treatment_rate = fields.Float(compute="_compute_crm_kpis", digits=(5, 1))
+    previous_reactivation_rate = fields.Float(compute="_compute_crm_kpis", digits=(5, 1))
+    previous_referral_count = fields.Integer(compute="_compute_crm_kpis")
+
+    @api.depends("period", "department_ids")
+    def _compute_crm_kpis(self):
+        Report = self.env["clinic.conversion.report"]
+        for dashboard in self:
+            ids = dashboard.department_ids.ids or None
+            for which in ("current", "previous"):
+                date_from, date_to = dashboard._bounds(which)
+                [funnel] = Report._funnel(date_from, date_to, ids)
+                dashboard.update(
+                    {
+                        f"{which}_conversion_rate": 100 * funnel["won_rate"],
+                        f"{which}_treatment_rate": 100
+                        * Report._treatment_figures(date_from, date_to, ids)["conversion_rate"],
+                        f"{which}_reactivation_rate": 100
+                        * Report._reactivation_figures(date_from, date_to, ids)["rate"],
+                        f"{which}_referral_count": self.env["clinic.referral.report"]._figures(
+                            date_from, date_to, ids, top=0
+                        )["referrals"],
+                    }
+                )
+
+    def action_drill_crm(self):
+        """The report behind a CRM tile, for the period and departments."""
+        self.ensure_one()
+        kpi = self.env.context.get("kpi")
+        date_from, date_to = self._bounds(self.env.context.get("which", "current"))
+        Kpi = self.env["clinic.retention.kpi"]
+        start, end = Kpi._bounds(date_from, date_to)
+        departments = Kpi._visible_departments(self.department_ids.ids)
+        if kpi == "treatment":
+            action = self.env["ir.actions.act_window"]._for_xml_id(
+                "clinic_retention.clinic_treatment_plan_action_analysis"
+            )
+            action["domain"] = [
+                ("department_id", "in", departments.ids),
+                ("proposed_date", ">=", date_from),
+                ("proposed_date", "<=", date_to),
+            ]
+        elif kpi == "referrals":
+            action = self.env["ir.actions.act_window"]._for_xml_id("clinic_retention.clinic_referral_report_action")
+            action["domain"] = [("referral_date", ">=", start), ("referral_date", "<", end)]
+        else:
+            action = self.env["ir.actions.act_window"]._for_xml_id("clinic_retention.clinic_conversion_report_action")
+            action["domain"] = [
+                ("department_id", "in", departments.ids),
+                ("kind", "=", "reactivation" if kpi == "reactivation" else "prospect"),
+                ("date", ">=", start),
+                ("date", "<", end),
+            ]
+            action["context"] = {}
+        action["display_name"] = self.env._(
+            "%(what)s (%(period)s)", what=action["name"], period=f"{date_from} — {date_to}"
+        )
+        return action
