@@ -349,6 +349,7 @@ class ClinicPatient(models.Model):
             raise UserError(self.env._("An anonymised patient cannot be changed."))
         self._check_medical_write(vals)
         self.env["clinic.patient.consent"]._check_patient_vals(self, vals)
+        archiving = "active" in vals and not vals["active"]  # written on the contact (popped below)
         vals = dict(vals)
         partner_vals = self._pop_partner_vals(vals)
         old_family = {}
@@ -369,7 +370,7 @@ class ClinicPatient(models.Model):
         if "family_member_ids" in vals:
             self._sync_family_links(old_family)
         self.env["clinic.patient.consent"]._record_changes(self, [vals] * len(self))
-        if "active" in vals and not vals["active"]:
+        if archiving:
             self.env["clinic.visit"]._cancel_for_inactive_patients(self)
         return result
 

@@ -96,18 +96,20 @@ class ClinicPatient(models.Model):
         self.env["clinic.patient"].flush_model(["doctor_id"])
         self.env["clinic.visit"].flush_model(["patient_id", "doctor_id", "department_id", "state"])
         self.env["clinic.followup.task"].flush_model(["patient_id", "department_id", "is_closed"])
-        self.env["clinic.department"].flush_model(["member_ids", "manager_id"])
+        self.env["clinic.department"].flush_model(["team_id", "manager_id"])
+        self.env["crm.team.member"].flush_model(["crm_team_id", "user_id", "active"])
         treats = SQL(
             """p.doctor_id = %(uid)s
                OR EXISTS (SELECT 1 FROM clinic_visit v WHERE v.patient_id = p.id AND v.doctor_id = %(uid)s)""",
             uid=user.id,
         )
-        departments = SQL(
-            """SELECT d.id FROM clinic_department d
-                WHERE d.manager_id = %(uid)s
-                   OR EXISTS (SELECT 1 FROM clinic_department_member_rel m
-                               WHERE m.department_id = d.id AND m.user_id = %(uid)s)""",
-            uid=user.id,
+        # the departments the user manages or works for (its CRM team's members)
+        departments = (
+            self.env["clinic.department"]
+            .sudo()
+            .with_context(active_test=False)
+            ._search(["|", ("manager_id", "=", user.id), ("member_ids", "in", [user.id])])
+            .subselect()
         )
         condition = (
             treats
@@ -116,10 +118,10 @@ class ClinicPatient(models.Model):
                 """%(treats)s
                    OR EXISTS (SELECT 1 FROM clinic_visit v
                                WHERE v.patient_id = p.id AND v.state != 'cancelled'
-                                 AND v.department_id IN (%(departments)s))
+                                 AND v.department_id IN %(departments)s)
                    OR EXISTS (SELECT 1 FROM clinic_followup_task t
                                WHERE t.patient_id = p.id AND NOT t.is_closed AND t.active
-                                 AND t.department_id IN (%(departments)s))""",
+                                 AND t.department_id IN %(departments)s)""",
                 treats=treats,
                 departments=departments,
             )

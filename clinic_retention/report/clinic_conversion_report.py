@@ -290,7 +290,12 @@ class ClinicConversionReport(models.Model):
         self._xlsx_sheet_referrals(builder, workbook, context)
 
     def _xlsx_department_ids(self, context):
-        return context["departments"].ids if context["filtered"] else None
+        """The departments chosen for the workbook; None: all the user may see."""
+        return context["department_ids"] or None
+
+    def _xlsx_departments(self, context):
+        """Each department the workbook covers (chosen, or all the user may see)."""
+        return self.env["clinic.retention.kpi"]._visible_departments(context["department_ids"], context["company"])
 
     def _xlsx_table(self, sheet, styles, row, title, columns, lines):
         """A titled table written from ``row`` down (the workbook is written
@@ -434,7 +439,7 @@ class ClinicConversionReport(models.Model):
             sheet.set_column(col, col, width)
         department_ids = self._xlsx_department_ids(context)
         scopes = [(self.env._("All departments"), department_ids)] + [
-            (department.display_name, department.ids) for department in context["departments"]
+            (department.display_name, department.ids) for department in self._xlsx_departments(context)
         ]
         lines = []
         for label, ids in scopes:

@@ -63,6 +63,14 @@ EXPECTED = {
     "clinic.recovery.criterion": CONFIG,
     "clinic.followup.task.reached": staff((N, N, Y, N), (N, N, N, N), (N, N, Y, N), (N, N, N, N)),
     "clinic.followup.task.reached.line": staff((N, N, Y, N), (N, N, N, N), (N, N, Y, N), (N, N, N, N)),
+    # CRM (issue 13): need grades are shared configuration like stages; treatment
+    # plans follow their department (agents of other departments may record one
+    # as its consultant); the funnel and referral reports are SQL views
+    "clinic.need.grade": SHARED_CONFIG,
+    "clinic.treatment.plan": staff((Y, Y, Y, N), (N, N, Y, N), ALL, (N, N, Y, N)),
+    "clinic.treatment.plan.line": staff(ALL, (N, N, N, N), ALL, (N, N, N, N)),
+    "clinic.conversion.report": REPORT,
+    "clinic.referral.report": REPORT,
     # the ledger: nobody changes or deletes it, managers included
     "clinic.visit.reminder": staff(R, NONE, R, R),
     "clinic.survey.response": staff(R, NONE, ALL, NONE),
@@ -123,6 +131,12 @@ class TestAccessRights(ClinicRetentionCase):
         cls.rule = cls.env["clinic.recall.rule"].create(
             {"name": "Matrix rule", "department_id": cls.dental.id, "interval_number": 6, "interval_unit": "months"}
         )
+        # a prospect and a referral of Dental, behind the CRM report rows
+        referrer = cls._patient("Matrix referrer")
+        cls.history_patient.referred_by_id = referrer.partner_id
+        cls.env["crm.lead"].create(
+            {"name": "Matrix prospect", "type": "opportunity", "clinic_department_id": cls.dental.id}
+        )
         task = cls._task(reason="recall", rule_id=cls.rule.id, due_date=datetime.now().date())
         task.write({"outcome": "reached", "stage_id": cls.env.ref("clinic_retention.followup_stage_done").id})
 
@@ -141,6 +155,18 @@ class TestAccessRights(ClinicRetentionCase):
                 user_id=False,
                 **vals,
             )
+        )
+
+    @classmethod
+    def _plan(cls):
+        return cls.env["clinic.treatment.plan"].create(
+            {
+                "name": "Crown",
+                "patient_id": cls.history_patient.id,
+                "department_id": cls.dental.id,
+                "user_id": cls.author.id,
+                "line_ids": [(0, 0, {"name": "Crown", "amount": 400})],
+            }
         )
 
     # ------------------------------------------------------------------
@@ -203,6 +229,7 @@ class TestAccessRights(ClinicRetentionCase):
                         "visit_id": visit.id,
                         "patient_id": patient.id,
                         "company_id": self.company.id,
+                        "department_id": visit.department_id.id,
                         "kind": "day_before",
                         "channel": "sms",
                         "visit_start": visit.start,
@@ -229,6 +256,14 @@ class TestAccessRights(ClinicRetentionCase):
             return env[model].search([], limit=1)
         if model.endswith(".report"):
             return self._report_row(model)
+        if model == "clinic.need.grade":
+            # one record per grade: an operation allowed to an earlier user (a
+            # manager's delete) is kept, so make the grade again when it is gone
+            return env[model].search([("code", "=", "C")]) or env[model].create({"code": "C", "name": "Matrix C"})
+        if model == "clinic.treatment.plan":
+            return self._plan()
+        if model == "clinic.treatment.plan.line":
+            return self._plan().line_ids
         if model in ("clinic.retention.dashboard", "clinic.retention.export"):
             return self._as_author(model).create({})
         if model == "clinic.audit.log":
@@ -283,7 +318,18 @@ class TestAccessRights(ClinicRetentionCase):
             "clinic.audit.log": {"event": "excel_export"},
             "clinic.patient.consent": {"patient_id": self.history_patient.id, "kind": "care"},
             "clinic.patient.anonymise": {"patient_id": self.history_patient.id},
+            "clinic.need.grade": {"code": "A", "name": "Another A"},
+            "clinic.treatment.plan": {
+                "name": "Bridge",
+                "patient_id": self.history_patient.id,
+                "department_id": self.dental.id,
+            },
         }.get(model)
+        if model == "clinic.need.grade":
+            # one record per grade (A-E): free a code to create it again
+            self.env[model].search([("code", "=", "A")]).unlink()
+        elif model == "clinic.treatment.plan.line":
+            vals = {"plan_id": self._plan().id, "name": "Implant", "amount": 900}
         if model == "clinic.followup.recovery.score":
             vals = {"task_id": self._task().id, "name": "Sleep", "score": 2}
         elif model == "clinic.recovery.criterion":
@@ -299,6 +345,9 @@ class TestAccessRights(ClinicRetentionCase):
         return Model.create(vals)
 
     WRITES = {
+        "clinic.need.grade": {"description": "Changed"},
+        "clinic.treatment.plan": {"urgency": "urgent"},
+        "clinic.treatment.plan.line": {"amount": 500},
         "clinic.department": {"code": "CHG"},
         "clinic.service": {"name": "Changed"},
         "clinic.patient": {"occupation": "Changed"},

@@ -46,6 +46,7 @@ class TestCareMessageLocalTime(CareMessageCase, MockEmail, SMSCase):
                     "mobile": "138 0013 8002",
                     "email": "brussels@example.com",
                     "care_consent": True,
+                    "care_consent_source": "paper_form",
                     "country_id": self.china.id,
                 }
             )

@@ -166,7 +166,7 @@ class TestRecallResilience(RecallCase):
     def test_due_dates_are_the_clinics_local_dates(self):
         """A 07:30 visit in Shanghai is 23:30 UTC the day before: the recall is
         due six months after the local day, not the UTC one."""
-        self.company.partner_id.tz = "Asia/Shanghai"
+        self.company.clinic_tz = "Asia/Shanghai"
         early = self._consenting("Early bird")
         self._visit(early, datetime(2026, 1, 9, 23, 30), service_id=self.checkup.id)
         # 2026-06-26 00:30 in Shanghai: 14 days before 2026-07-10 already

@@ -375,7 +375,7 @@ class TestReports(TransactionCase):
     def test_periods_are_the_clinics_local_calendar(self):
         """A visit at 04:00 on 1 April in Shanghai (20:00 UTC on 31 March)
         belongs to April: to Q2, not to Q1."""
-        self.company.partner_id.tz = "Asia/Shanghai"
+        self.company.clinic_tz = "Asia/Shanghai"
         late = self.env["clinic.patient"].create(
             {"name": "KPI Early April", "mobile": "13800000009", "company_id": self.company.id}
         )
