@@ -262,7 +262,6 @@ class ClinicRetentionDashboard(models.TransientModel):
                 ("date", "<", end),
             ]
             action["context"] = {}
-        action["display_name"] = self.env._(
-            "%(what)s (%(period)s)", what=action["name"], period=f"{date_from} — {date_to}"
-        )
+        period = f"{date_from} — {date_to}"
+        action["display_name"] = self.env._("%(what)s (%(period)s)", what=action["name"], period=period)
         return action
