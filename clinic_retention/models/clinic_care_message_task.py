@@ -106,7 +106,7 @@ class ClinicCareMessage(models.AbstractModel):
                     "destination": destination,
                     "scheduled_date": when,
                     "local_date": self._local_date(when, tz),
-                    "sent_date": now,
+                    "sent_date": False,  # set when it leaves (see _set_sent)
                     "mail_template_id": mail_template.id if mail_template else False,
                     "sms_template_id": sms_template.id if sms_template else False,
                 }

@@ -8,7 +8,7 @@ class ClinicFollowupTask(models.Model):
     reached: call back at a time the patient asked for, report a wrong
     number, record a complaint, send the recall message by SMS or e-mail."""
 
-    _inherit = "clinic.followup.task"
+    _inherit = "clinic.followup.task"  # pylint: disable=consider-merging-classes-inherited
 
     callback_date = fields.Datetime(
         string="Call back at",

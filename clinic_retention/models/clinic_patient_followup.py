@@ -5,7 +5,7 @@ class ClinicPatient(models.Model):
     """What the follow-up board tells about a patient: a number reported
     wrong on a call, and complaints recorded from the patient's form."""
 
-    _inherit = "clinic.patient"
+    _inherit = "clinic.patient"  # pylint: disable=consider-merging-classes-inherited
 
     phone_wrong_reported = fields.Boolean(
         string="Wrong number reported",

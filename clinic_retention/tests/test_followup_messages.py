@@ -96,7 +96,9 @@ class TestFollowupMessages(CareMessageCase, MockEmail, SMSCase):
         action, mails, sms = self._send(task, "sms")
         self.assertFalse(mails or sms)
         self.assertEqual(action["params"]["type"], "warning")
-        self.assertRecordValues(task.care_message_ids, [{"state": "skipped", "skip_reason": "no_consent"}])
+        self.assertRecordValues(
+            task.care_message_ids, [{"state": "skipped", "skip_reason": "no_consent", "sent_date": False}]
+        )
         self.assertEqual((task.attempt_count, task.state), (0, "new"))
         self.assertIn("not sent", task.message_ids[0].body)
 
