@@ -19,7 +19,7 @@ class ClinicFollowupTask(models.Model):
     complaint_ids = fields.One2many("clinic.complaint", "followup_task_id", string="Complaints")
     complaint_count = fields.Integer(compute="_compute_complaint_count")
     care_message_ids = fields.One2many("clinic.visit.reminder", "task_id", string="Messages sent")
-    care_message_count = fields.Integer(compute="_compute_care_message_count", string="Messages")
+    care_message_count = fields.Integer(compute="_compute_care_message_count", string="Care messages sent")
 
     def _compute_complaint_count(self):
         counts = dict(
