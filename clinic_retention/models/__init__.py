@@ -47,3 +47,6 @@ from . import crm_lead
 from . import clinic_treatment_plan
 from . import clinic_treatment_plan_line
 from . import clinic_reactivation
+from . import clinic_followup_task_board
+from . import clinic_care_message_task
+from . import clinic_patient_followup

@@ -10,6 +10,10 @@ MESSAGE_KINDS = [
     ("day_before", "Reminder the day before"),
     ("two_hours", "Reminder shortly before"),
     ("satisfaction", "Thank-you and survey"),
+    # sent by an agent from a follow-up task (see clinic_care_message_task.py)
+    ("recall_invitation", "Recall invitation"),
+    ("reactivation", "Reactivation"),
+    ("unreachable", "Unreachable after attempts"),
 ]
 # Kinds counted by the daily cap (a thank-you is not a reminder).
 REMINDER_KINDS = ("day_before", "two_hours")
@@ -30,6 +34,7 @@ LIVE_STATES = ("queued", "sent", "delivered", "failed", "bounced")
 
 SKIP_REASONS = [
     ("no_consent", "No consent to care messages"),
+    ("no_marketing_consent", "No consent to marketing messages"),
     ("do_not_contact", "Patient asked not to be contacted"),
     ("blacklisted", "Number or email blacklisted (opted out)"),
     ("no_email", "No email address"),
@@ -123,13 +128,27 @@ class ClinicVisitReminder(models.Model):
     _rec_name = "kind"
     _check_company_auto = True
 
-    visit_id = fields.Many2one("clinic.visit", required=True, index=True, ondelete="cascade", check_company=True)
-    patient_id = fields.Many2one(related="visit_id.patient_id", store=True, index=True)
-    company_id = fields.Many2one(related="visit_id.company_id", store=True, index=True)
-    department_id = fields.Many2one(related="visit_id.department_id", store=True, index=True)
+    visit_id = fields.Many2one("clinic.visit", index=True, ondelete="cascade", check_company=True)
+    task_id = fields.Many2one(
+        "clinic.followup.task",
+        string="Follow-up",
+        index="btree_not_null",
+        ondelete="cascade",
+        help="The follow-up task an agent sent this message from (recall invitation, reactivation...).",
+    )
+    task_key = fields.Char(
+        copy=False,
+        readonly=True,
+        help="A message sent from a follow-up: the task, kind, channel and day. Unique, so a double click sends once.",
+    )
+    patient_id = fields.Many2one("clinic.patient", compute="_compute_about", store=True, index=True)
+    company_id = fields.Many2one("res.company", compute="_compute_about", store=True, index=True)
+    department_id = fields.Many2one("clinic.department", compute="_compute_about", store=True, index=True)
     kind = fields.Selection(MESSAGE_KINDS, required=True)
     channel = fields.Selection(REMINDER_CHANNELS, required=True)
-    visit_start = fields.Datetime(required=True, help="The visit time the message is about.")
+    visit_start = fields.Datetime(
+        help="The visit time the message is about (empty for a message sent from a follow-up)."
+    )
     state = fields.Selection(REMINDER_STATES, required=True, default="queued", index=True)
     skip_reason = fields.Selection(SKIP_REASONS, string="Reason not sent")
     deferred_reason = fields.Selection(
@@ -166,6 +185,12 @@ class ClinicVisitReminder(models.Model):
             "unique(visit_id, kind, channel, visit_start)",
             "This message was already sent for this visit.",
         ),
+        ("task_key_uniq", "unique(task_key)", "This message was already sent from this follow-up today."),
+        (
+            "visit_or_task",
+            "CHECK(visit_id IS NOT NULL OR task_id IS NOT NULL)",
+            "A care message is about a visit or a follow-up.",
+        ),
     ]
 
     def _auto_init(self):
@@ -181,6 +206,21 @@ class ClinicVisitReminder(models.Model):
         # The daily cap reads "this patient's messages on this local day".
         create_index(self.env.cr, "clinic_visit_reminder_cap_idx", self._table, ["patient_id", "channel", "local_date"])
         return result
+
+    @api.depends(
+        "visit_id.patient_id",
+        "visit_id.company_id",
+        "visit_id.department_id",
+        "task_id.patient_id",
+        "task_id.company_id",
+        "task_id.department_id",
+    )
+    def _compute_about(self):
+        for message in self:
+            about = message.visit_id or message.task_id
+            message.patient_id = about.patient_id
+            message.company_id = about.company_id
+            message.department_id = about.department_id
 
     @api.depends("kind", "channel", "visit_id")
     def _compute_display_name(self):
@@ -338,6 +378,7 @@ class ClinicVisitReminder(models.Model):
     def _open_followup_tasks(self):
         """One follow-up task per message that could not be delivered, for
         the department's team, saying what happened in plain words."""
+        self.filtered(lambda m: m.task_id and not m.visit_id)._report_to_task()
         messages = self.filtered(lambda m: not m.followup_task_id and m.visit_id)
         if not messages:
             return self.env["clinic.followup.task"]
@@ -387,6 +428,23 @@ class ClinicVisitReminder(models.Model):
             if task:
                 message.followup_task_id = task
         return tasks
+
+    def _report_to_task(self):
+        """A message an agent sent from a follow-up did not arrive: the
+        follow-up says so (it is already the task to reach the patient)."""
+        kinds = dict(self._fields["kind"]._description_selection(self.env))
+        channels = dict(self._fields["channel"]._description_selection(self.env))
+        failures = dict(self._fields["failure_type"]._description_selection(self.env))
+        for message in self:
+            message.task_id.sudo().message_post(
+                body=self.env._(
+                    "The %(channel)s “%(kind)s” could not be delivered to %(destination)s: %(why)s",
+                    channel=channels.get(message.channel, ""),
+                    kind=kinds.get(message.kind, ""),
+                    destination=message.destination or "-",
+                    why=" ".join(filter(None, [failures.get(message.failure_type, ""), message.failure_reason])),
+                )
+            )
 
     @api.model
     def _update_from_mails(self, mails, failure_type=None, failure_reason=False):

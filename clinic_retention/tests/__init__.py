@@ -29,3 +29,7 @@ from . import test_treatment_plan
 from . import test_referral
 from . import test_conversion_report
 from . import test_crm_ui
+from . import test_followup_board
+from . import test_followup_messages
+from . import test_visit_reschedule
+from . import test_followup_board_ui

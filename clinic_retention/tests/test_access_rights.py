@@ -63,6 +63,8 @@ EXPECTED = {
     "clinic.recovery.criterion": CONFIG,
     "clinic.followup.task.reached": staff((N, N, Y, N), (N, N, N, N), (N, N, Y, N), (N, N, N, N)),
     "clinic.followup.task.reached.line": staff((N, N, Y, N), (N, N, N, N), (N, N, Y, N), (N, N, N, N)),
+    # issue 17: "call back at..." on a task, like the reached wizard
+    "clinic.followup.task.callback": staff((N, N, Y, N), (N, N, N, N), (N, N, Y, N), (N, N, N, N)),
     # CRM (issue 13): need grades are shared configuration like stages; treatment
     # plans follow their department (agents of other departments may record one
     # as its consultant); the funnel and referral reports are SQL views
@@ -215,6 +217,8 @@ class TestAccessRights(ClinicRetentionCase):
             return env[model].create({"template_id": template.id, "name": "Pain"})
         if model == "clinic.followup.task.reached":
             return self._as_author(model).create({"task_id": self._task().id, "note": "Chest pain"})
+        if model == "clinic.followup.task.callback":
+            return self._as_author(model).create({"task_id": self._task().id, "note": "After work"})
         if model == "clinic.followup.task.reached.line":
             wizard = self._as_author("clinic.followup.task.reached").create({"task_id": self._scored_task().id})
             self.assertTrue(wizard.recovery_line_ids)
@@ -334,7 +338,7 @@ class TestAccessRights(ClinicRetentionCase):
             vals = {"task_id": self._task().id, "name": "Sleep", "score": 2}
         elif model == "clinic.recovery.criterion":
             vals = {"template_id": self.env["clinic.recovery.template"].create({"name": "T"}).id, "name": "C"}
-        elif model == "clinic.followup.task.reached":
+        elif model in ("clinic.followup.task.reached", "clinic.followup.task.callback"):
             vals = {"task_id": self._task().id}
         elif model == "clinic.followup.task.reached.line":
             wizard = self.env["clinic.followup.task.reached"].with_user(user).create({"task_id": self._task().id})
@@ -361,6 +365,7 @@ class TestAccessRights(ClinicRetentionCase):
         "clinic.recovery.template": {"name": "Changed"},
         "clinic.recovery.criterion": {"name": "Changed"},
         "clinic.followup.task.reached": {"note": "Changed"},
+        "clinic.followup.task.callback": {"note": "Changed"},
         "clinic.followup.task.reached.line": {"note": "Changed"},
         "clinic.visit.reminder": {"destination": "+8613999999999"},
         "clinic.survey.response": {"score": 5},
