@@ -39,6 +39,7 @@
         "views/clinic_department_views.xml",
         "views/clinic_service_views.xml",
         "views/clinic_patient_views.xml",
+        "views/clinic_patient_phone_views.xml",
         "views/clinic_visit_views.xml",
         "views/res_partner_views.xml",
         "views/calendar_event_views.xml",

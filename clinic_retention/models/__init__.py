@@ -6,6 +6,7 @@ from . import res_partner
 from . import clinic_department
 from . import clinic_service
 from . import clinic_patient
+from . import clinic_patient_phone
 from . import clinic_public_link_mixin
 from . import clinic_visit
 from . import clinic_visit_reminder
