@@ -89,6 +89,10 @@ EXPECTED = {
     "clinic.audit.log": staff(NONE, NONE, R, NONE),
     "clinic.patient.consent": staff(R, R, R, R),
     "clinic.patient.anonymise": staff(NONE, NONE, (N, N, Y, N), NONE),
+    # issue 17: front-desk satisfaction forms and bulk follow-ups are staff
+    # wizards (what they may do is checked when they run); activating recall
+    # templates is the managers'
+    "clinic.patient.bulk.task": WIZARD,
 }
 
 
@@ -273,6 +277,10 @@ class TestAccessRights(ClinicRetentionCase):
             return target.consent_ids
         if model == "clinic.patient.anonymise":
             return self._as_author(model).create({"patient_id": self._patient("To forget").id})
+        if model == "clinic.patient.bulk.task":
+            return self._as_author(model).create(
+                {"patient_ids": [(6, 0, patient.ids)], "department_id": self.dental.id}
+            )
         raise AssertionError(f"no target for {model}")
 
     def _create(self, model, user):
@@ -318,6 +326,7 @@ class TestAccessRights(ClinicRetentionCase):
             "clinic.audit.log": {"event": "excel_export"},
             "clinic.patient.consent": {"patient_id": self.history_patient.id, "kind": "care"},
             "clinic.patient.anonymise": {"patient_id": self.history_patient.id},
+            "clinic.patient.bulk.task": {"department_id": self.dental.id},
             "clinic.need.grade": {"code": "A", "name": "Another A"},
             "clinic.treatment.plan": {
                 "name": "Bridge",
@@ -373,6 +382,7 @@ class TestAccessRights(ClinicRetentionCase):
         "clinic.audit.log": {"description": "Changed"},
         "clinic.patient.consent": {"source": "phone"},
         "clinic.patient.anonymise": {"note": "Changed"},
+        "clinic.patient.bulk.task": {"name": "Changed"},
     }
 
     def _write_vals(self, model):
