@@ -49,6 +49,7 @@
         "views/clinic_recovery_template_views.xml",
         "views/clinic_complaint_views.xml",
         "views/clinic_survey_response_views.xml",
+        "wizard/clinic_survey_response_entry_views.xml",
         "wizard/clinic_patient_bulk_task_views.xml",
         "report/clinic_retention_report_views.xml",
         "wizard/clinic_followup_task_reached_views.xml",

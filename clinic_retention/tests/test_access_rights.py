@@ -92,6 +92,7 @@ EXPECTED = {
     # issue 17: front-desk satisfaction forms and bulk follow-ups are staff
     # wizards (what they may do is checked when they run); activating recall
     # templates is the managers'
+    "clinic.survey.response.entry": WIZARD,
     "clinic.patient.bulk.task": WIZARD,
 }
 
@@ -277,6 +278,8 @@ class TestAccessRights(ClinicRetentionCase):
             return target.consent_ids
         if model == "clinic.patient.anonymise":
             return self._as_author(model).create({"patient_id": self._patient("To forget").id})
+        if model == "clinic.survey.response.entry":
+            return self._as_author(model).create({"visit_id": patient.visit_ids[:1].id, "score": "4"})
         if model == "clinic.patient.bulk.task":
             return self._as_author(model).create(
                 {"patient_ids": [(6, 0, patient.ids)], "department_id": self.dental.id}
@@ -326,6 +329,7 @@ class TestAccessRights(ClinicRetentionCase):
             "clinic.audit.log": {"event": "excel_export"},
             "clinic.patient.consent": {"patient_id": self.history_patient.id, "kind": "care"},
             "clinic.patient.anonymise": {"patient_id": self.history_patient.id},
+            "clinic.survey.response.entry": {"visit_id": self.history_patient.visit_ids[:1].id, "score": "3"},
             "clinic.patient.bulk.task": {"department_id": self.dental.id},
             "clinic.need.grade": {"code": "A", "name": "Another A"},
             "clinic.treatment.plan": {
@@ -382,6 +386,7 @@ class TestAccessRights(ClinicRetentionCase):
         "clinic.audit.log": {"description": "Changed"},
         "clinic.patient.consent": {"source": "phone"},
         "clinic.patient.anonymise": {"note": "Changed"},
+        "clinic.survey.response.entry": {"comment": "Changed"},
         "clinic.patient.bulk.task": {"name": "Changed"},
     }
 

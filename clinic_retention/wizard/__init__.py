@@ -4,4 +4,5 @@ from . import clinic_retention_dashboard
 from . import clinic_patient_anonymise
 from . import privacy_lookup_wizard
 from . import privacy_lookup_wizard_line
+from . import clinic_survey_response_entry
 from . import clinic_patient_bulk_task
