@@ -16,6 +16,7 @@ from . import clinic_followup_stage
 from . import clinic_followup_task
 from . import clinic_followup_recovery_score
 from . import clinic_recall_rule
+from . import clinic_recall_rule_template
 from . import clinic_recall_rule_step
 from . import clinic_recall_override
 from . import clinic_recovery_template
@@ -48,3 +49,4 @@ from . import crm_lead
 from . import clinic_treatment_plan
 from . import clinic_treatment_plan_line
 from . import clinic_reactivation
+from . import onboarding_onboarding_step
