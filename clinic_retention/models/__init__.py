@@ -10,6 +10,7 @@ from . import clinic_patient_phone
 from . import clinic_public_link_mixin
 from . import clinic_visit
 from . import clinic_visit_reminder
+from . import clinic_visit_reminder_list
 from . import base_automation
 from . import calendar_event
 from . import clinic_followup_stage

@@ -94,6 +94,7 @@ EXPECTED = {
     # templates is the managers'
     "clinic.survey.response.entry": WIZARD,
     "clinic.patient.bulk.task": WIZARD,
+    "clinic.patient.bulk.message": WIZARD,
     "clinic.recall.rule.activate": staff(NONE, NONE, (N, N, Y, N), NONE, other_company=(N, N, Y, N)),
 }
 
@@ -285,6 +286,10 @@ class TestAccessRights(ClinicRetentionCase):
             return self._as_author(model).create(
                 {"patient_ids": [(6, 0, patient.ids)], "department_id": self.dental.id}
             )
+        if model == "clinic.patient.bulk.message":
+            return self._as_author(model).create(
+                {"patient_ids": [(6, 0, patient.ids)], "department_id": self.dental.id}
+            )
         if model == "clinic.recall.rule.activate":
             return self._as_author(model).create({"department_id": self.dental.id})
         raise AssertionError(f"no target for {model}")
@@ -334,6 +339,7 @@ class TestAccessRights(ClinicRetentionCase):
             "clinic.patient.anonymise": {"patient_id": self.history_patient.id},
             "clinic.survey.response.entry": {"visit_id": self.history_patient.visit_ids[:1].id, "score": "3"},
             "clinic.patient.bulk.task": {"department_id": self.dental.id},
+            "clinic.patient.bulk.message": {"department_id": self.dental.id},
             "clinic.recall.rule.activate": {"department_id": self.dental.id},
             "clinic.need.grade": {"code": "A", "name": "Another A"},
             "clinic.treatment.plan": {
@@ -392,6 +398,7 @@ class TestAccessRights(ClinicRetentionCase):
         "clinic.patient.anonymise": {"note": "Changed"},
         "clinic.survey.response.entry": {"comment": "Changed"},
         "clinic.patient.bulk.task": {"name": "Changed"},
+        "clinic.patient.bulk.message": {"channel": "sms"},
         "clinic.recall.rule.activate": {"service_id": False},
     }
 

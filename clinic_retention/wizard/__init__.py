@@ -7,3 +7,4 @@ from . import privacy_lookup_wizard_line
 from . import clinic_survey_response_entry
 from . import clinic_patient_bulk_task
 from . import clinic_recall_rule_activate
+from . import clinic_patient_bulk_message
