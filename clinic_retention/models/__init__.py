@@ -6,15 +6,18 @@ from . import res_partner
 from . import clinic_department
 from . import clinic_service
 from . import clinic_patient
+from . import clinic_patient_phone
 from . import clinic_public_link_mixin
 from . import clinic_visit
 from . import clinic_visit_reminder
+from . import clinic_visit_reminder_list
 from . import base_automation
 from . import calendar_event
 from . import clinic_followup_stage
 from . import clinic_followup_task
 from . import clinic_followup_recovery_score
 from . import clinic_recall_rule
+from . import clinic_recall_rule_template
 from . import clinic_recall_rule_step
 from . import clinic_recall_override
 from . import clinic_recovery_template
@@ -50,3 +53,4 @@ from . import clinic_reactivation
 from . import clinic_followup_task_board
 from . import clinic_care_message_task
 from . import clinic_patient_followup
+from . import onboarding_onboarding_step

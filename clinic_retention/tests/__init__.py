@@ -4,6 +4,10 @@ from . import test_complaint
 from . import test_followup_task
 from . import test_patient
 from . import test_patient_phone
+from . import test_survey_entry
+from . import test_patient_bulk_task
+from . import test_patient_bulk_message
+from . import test_onboarding
 from . import test_public_forms
 from . import test_recall_concurrency
 from . import test_recall_engine

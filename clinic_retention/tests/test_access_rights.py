@@ -91,6 +91,13 @@ EXPECTED = {
     "clinic.audit.log": staff(NONE, NONE, R, NONE),
     "clinic.patient.consent": staff(R, R, R, R),
     "clinic.patient.anonymise": staff(NONE, NONE, (N, N, Y, N), NONE),
+    # issue 17: front-desk satisfaction forms and bulk follow-ups are staff
+    # wizards (what they may do is checked when they run); activating recall
+    # templates is the managers'
+    "clinic.survey.response.entry": WIZARD,
+    "clinic.patient.bulk.task": WIZARD,
+    "clinic.patient.bulk.message": WIZARD,
+    "clinic.recall.rule.activate": staff(NONE, NONE, (N, N, Y, N), NONE, other_company=(N, N, Y, N)),
 }
 
 
@@ -277,6 +284,18 @@ class TestAccessRights(ClinicRetentionCase):
             return target.consent_ids
         if model == "clinic.patient.anonymise":
             return self._as_author(model).create({"patient_id": self._patient("To forget").id})
+        if model == "clinic.survey.response.entry":
+            return self._as_author(model).create({"visit_id": patient.visit_ids[:1].id, "score": "4"})
+        if model == "clinic.patient.bulk.task":
+            return self._as_author(model).create(
+                {"patient_ids": [(6, 0, patient.ids)], "department_id": self.dental.id}
+            )
+        if model == "clinic.patient.bulk.message":
+            return self._as_author(model).create(
+                {"patient_ids": [(6, 0, patient.ids)], "department_id": self.dental.id}
+            )
+        if model == "clinic.recall.rule.activate":
+            return self._as_author(model).create({"department_id": self.dental.id})
         raise AssertionError(f"no target for {model}")
 
     def _create(self, model, user):
@@ -322,6 +341,10 @@ class TestAccessRights(ClinicRetentionCase):
             "clinic.audit.log": {"event": "excel_export"},
             "clinic.patient.consent": {"patient_id": self.history_patient.id, "kind": "care"},
             "clinic.patient.anonymise": {"patient_id": self.history_patient.id},
+            "clinic.survey.response.entry": {"visit_id": self.history_patient.visit_ids[:1].id, "score": "3"},
+            "clinic.patient.bulk.task": {"department_id": self.dental.id},
+            "clinic.patient.bulk.message": {"department_id": self.dental.id},
+            "clinic.recall.rule.activate": {"department_id": self.dental.id},
             "clinic.need.grade": {"code": "A", "name": "Another A"},
             "clinic.treatment.plan": {
                 "name": "Bridge",
@@ -378,6 +401,10 @@ class TestAccessRights(ClinicRetentionCase):
         "clinic.audit.log": {"description": "Changed"},
         "clinic.patient.consent": {"source": "phone"},
         "clinic.patient.anonymise": {"note": "Changed"},
+        "clinic.survey.response.entry": {"comment": "Changed"},
+        "clinic.patient.bulk.task": {"name": "Changed"},
+        "clinic.patient.bulk.message": {"channel": "sms"},
+        "clinic.recall.rule.activate": {"service_id": False},
     }
 
     def _write_vals(self, model):
