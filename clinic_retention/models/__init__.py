@@ -47,3 +47,4 @@ from . import crm_lead
 from . import clinic_treatment_plan
 from . import clinic_treatment_plan_line
 from . import clinic_reactivation
+from . import clinic_patient_segment
