@@ -12,8 +12,9 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from ..tools.clinic_time import clinic_tz
 from ..tools.phone import can_receive_sms
-from .clinic_visit_reminder import LIVE_STATES, REMINDER_KINDS
+from .clinic_visit_reminder import LIVE_STATES, PATIENT_KINDS, REMINDER_KINDS
 
 _logger = logging.getLogger(__name__)
 
@@ -105,6 +106,9 @@ class ClinicCareMessage(models.AbstractModel):
         channel = channel or message.channel
         if channel != "sms":
             return when
+        if not visit:  # a message about the patient (birthday): the clinic's zone
+            company = message.company_id or message.patient_id.company_id
+            return self._after_quiet_hours(when, self._tz(clinic_tz(company)), company)
         return self._after_quiet_hours(when, self._tz(visit.local_tz), visit.company_id)
 
     # ------------------------------------------------------------------
@@ -402,9 +406,16 @@ class ClinicCareMessage(models.AbstractModel):
         now = fields.Datetime.now()
         verdicts = {}
         for message in messages:
-            visit, patient = message.visit_id, message.visit_id.patient_id
+            visit, patient = message.visit_id, message.patient_id
             verdict = False
-            if message.kind in REMINDER_KINDS and (
+            if message.kind in PATIENT_KINDS:
+                if not patient.active:
+                    verdict = ("skipped", "inactive")
+                elif not patient.marketing_consent:
+                    verdict = ("skipped", "no_marketing_consent")
+                elif patient.preferred_channel == "none":
+                    verdict = ("skipped", "do_not_contact")
+            elif message.kind in REMINDER_KINDS and (
                 visit.state != "scheduled" or visit.start != message.visit_start or visit.start <= now
             ):
                 verdict = ("cancelled", "visit_changed")
@@ -460,18 +471,28 @@ class ClinicCareMessage(models.AbstractModel):
         template = messages[0].mail_template_id.sudo()
         if not template:
             raise UserError(self.env._("The email template of this message was deleted."))
-        mails = template._clinic_send_mail_batch(messages.visit_id.ids)
-        by_visit = {mail.res_id: mail for mail in mails}
+        about = self._about(messages)
+        mails = template._clinic_send_mail_batch(list(about.values()))
+        by_record = {mail.res_id: mail for mail in mails}
         self._mark_attempt(
             messages,
             {
                 message.id: {
-                    "mail_mail_id": by_visit[message.visit_id.id].id,
-                    "message_id": by_visit[message.visit_id.id].message_id,
+                    "mail_mail_id": by_record[about[message]].id,
+                    "message_id": by_record[about[message]].message_id,
                 }
                 for message in messages
             },
         )
+
+    @api.model
+    def _about(self, messages):
+        """{message: id of the record its template renders}: the visit, or
+        the patient for a message about the patient (birthday)."""
+        return {
+            message: message.patient_id.id if message.kind in PATIENT_KINDS else message.visit_id.id
+            for message in messages
+        }
 
     @api.model
     def _send_sms(self, messages):
@@ -482,7 +503,8 @@ class ClinicCareMessage(models.AbstractModel):
         template = messages[0].sms_template_id.sudo()
         if not template:
             raise UserError(self.env._("The SMS template of this message was deleted."))
-        bodies = template._render_field("body", messages.visit_id.ids, compute_lang=True)
+        about = self._about(messages)
+        bodies = template._render_field("body", list(about.values()), compute_lang=True)
         values, trackers, links = [], [], {}
         for message in messages:
             sms_uuid = uuid.uuid4().hex
@@ -490,7 +512,7 @@ class ClinicCareMessage(models.AbstractModel):
                 {
                     "number": message.destination,
                     "partner_id": message.patient_id.partner_id.id,
-                    "body": bodies[message.visit_id.id],
+                    "body": bodies[about[message]],
                     "state": "outgoing",
                     "uuid": sms_uuid,
                 }

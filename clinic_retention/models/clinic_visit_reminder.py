@@ -10,7 +10,10 @@ MESSAGE_KINDS = [
     ("day_before", "Reminder the day before"),
     ("two_hours", "Reminder shortly before"),
     ("satisfaction", "Thank-you and survey"),
+    ("birthday", "Birthday greeting"),
 ]
+# Kinds about the patient, not a visit: their key is ``message_key``.
+PATIENT_KINDS = ("birthday",)
 # Kinds counted by the daily cap (a thank-you is not a reminder).
 REMINDER_KINDS = ("day_before", "two_hours")
 
@@ -30,6 +33,7 @@ LIVE_STATES = ("queued", "sent", "delivered", "failed", "bounced")
 
 SKIP_REASONS = [
     ("no_consent", "No consent to care messages"),
+    ("no_marketing_consent", "No consent to marketing"),
     ("do_not_contact", "Patient asked not to be contacted"),
     ("blacklisted", "Number or email blacklisted (opted out)"),
     ("no_email", "No email address"),
@@ -85,6 +89,7 @@ PERMANENT_FAILURES = {"mail_email_invalid", "mail_email_missing", "mail_bounce",
 
 CLAIM_COLUMNS = (
     "visit_id",
+    "message_key",
     "patient_id",
     "company_id",
     "department_id",
@@ -123,13 +128,27 @@ class ClinicVisitReminder(models.Model):
     _rec_name = "kind"
     _check_company_auto = True
 
-    visit_id = fields.Many2one("clinic.visit", required=True, index=True, ondelete="cascade", check_company=True)
-    patient_id = fields.Many2one(related="visit_id.patient_id", store=True, index=True)
-    company_id = fields.Many2one(related="visit_id.company_id", store=True, index=True)
+    visit_id = fields.Many2one("clinic.visit", index=True, ondelete="cascade", check_company=True)
+    patient_id = fields.Many2one(
+        "clinic.patient",
+        compute="_compute_patient_company",
+        store=True,
+        readonly=False,
+        index=True,
+        ondelete="cascade",
+    )
+    company_id = fields.Many2one(
+        "res.company", compute="_compute_patient_company", store=True, readonly=False, index=True
+    )
+    message_key = fields.Char(
+        readonly=True,
+        copy=False,
+        help="The exactly-once key of a message about the patient rather than a visit, e.g. birthday:<patient>:<year>.",
+    )
     department_id = fields.Many2one(related="visit_id.department_id", store=True, index=True)
     kind = fields.Selection(MESSAGE_KINDS, required=True)
     channel = fields.Selection(REMINDER_CHANNELS, required=True)
-    visit_start = fields.Datetime(required=True, help="The visit time the message is about.")
+    visit_start = fields.Datetime(help="The visit time the message is about.")
     state = fields.Selection(REMINDER_STATES, required=True, default="queued", index=True)
     skip_reason = fields.Selection(SKIP_REASONS, string="Reason not sent")
     deferred_reason = fields.Selection(
@@ -166,6 +185,7 @@ class ClinicVisitReminder(models.Model):
             "unique(visit_id, kind, channel, visit_start)",
             "This message was already sent for this visit.",
         ),
+        ("message_key_uniq", "unique(message_key)", "This message was already sent to this patient."),
     ]
 
     def _auto_init(self):
@@ -182,6 +202,14 @@ class ClinicVisitReminder(models.Model):
         create_index(self.env.cr, "clinic_visit_reminder_cap_idx", self._table, ["patient_id", "channel", "local_date"])
         return result
 
+    @api.depends("visit_id.patient_id", "visit_id.company_id")
+    def _compute_patient_company(self):
+        """A visit's message is about its patient; a patient's message
+        (birthday) keeps the patient it was written for."""
+        for message in self:
+            message.patient_id = message.visit_id.patient_id or message.patient_id
+            message.company_id = message.visit_id.company_id or message.company_id
+
     @api.depends("kind", "channel", "visit_id")
     def _compute_display_name(self):
         kinds = dict(self._fields["kind"]._description_selection(self.env))
@@ -197,7 +225,9 @@ class ClinicVisitReminder(models.Model):
     def _claim(self, rows):
         """Write ``rows`` to the ledger, skipping those whose key is already
         there (``INSERT ... ON CONFLICT DO NOTHING``): only the rows returned
-        may be acted upon. Two runs at once cannot both claim a row."""
+        may be acted upon. Two runs at once cannot both claim a row. The key
+        is the visit, kind, channel and visit time, or ``message_key`` for a
+        message about the patient."""
         if not rows:
             return self.browse()
         self.env.flush_all()
@@ -212,7 +242,7 @@ class ClinicVisitReminder(models.Model):
                 """
             INSERT INTO clinic_visit_reminder (%s, attempt_count, create_uid, write_uid, create_date, write_date)
             VALUES %s
-            ON CONFLICT (visit_id, kind, channel, visit_start) DO NOTHING
+            ON CONFLICT DO NOTHING
             RETURNING id
             """,
                 SQL(", ").join(SQL.identifier(column) for column in CLAIM_COLUMNS),
