@@ -90,7 +90,9 @@ class ClinicPatient(models.Model):
         """``members`` is the domain of the segment, ``others`` its
         complement; the operator and value say which one is searched."""
         if operator not in ("=", "!=") or not isinstance(value, bool):
-            raise NotImplementedError(self.env._("Unsupported search on a segment: %s %s", operator, value))
+            raise NotImplementedError(
+                self.env._("Unsupported search on a segment: %(operator)s %(value)s", operator=operator, value=value)
+            )
         return members if (operator == "=") == value else others
 
     @api.model
