@@ -49,3 +49,4 @@ from . import clinic_treatment_plan_line
 from . import clinic_reactivation
 from . import clinic_patient_segment
 from . import clinic_patient_birthday
+from . import clinic_patient_leave

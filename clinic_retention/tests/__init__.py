@@ -31,3 +31,4 @@ from . import test_conversion_report
 from . import test_crm_ui
 from . import test_patient_segments
 from . import test_birthday_greetings
+from . import test_patient_leave

@@ -146,3 +146,11 @@ class TestCampaignRoi(ClinicRetentionCase):
         self.assertTrue(self._row(self.campaign_a).with_user(self.manager).read(["roi"]))
         with self.assertRaises(AccessError):
             self.env["clinic.campaign.report"].with_user(self.cs_user).search([])
+        control = self.env["clinic.mailing.control"].search([("mailing_id", "=", self.mailing_a.id)])
+        self.assertEqual(len(control.with_user(self.manager).read(["patient_id"])), 2)
+        with self.assertRaises(AccessError):
+            control.with_user(self.manager).write({"date": "2026-03-02 10:00:00"})
+        with self.assertRaises(AccessError):
+            control.with_user(self.cs_user).read(["patient_id"])
+        with self.assertRaises(AccessError):
+            self.env["clinic.mailing.control"].with_user(self.other_company_user).browse(control.ids).read(["date"])
