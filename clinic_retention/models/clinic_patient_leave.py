@@ -60,12 +60,10 @@ class ClinicPatient(models.Model):
 
     @api.model
     def _demo_generate_leave_reasons(self):
-        """Demo data: reasons for leaving on a few lapsed and lost patients,
-        and a few birthdays this month. Running it twice changes nothing."""
-        reasons = ["price", "moved_away", "other_clinic", "dissatisfied", "treatment_finished"]
+        """Demo data: reasons for leaving on a few lapsed and lost patients
+        (reasons the clinic can act on: the retention KPIs of an existing
+        demo database stay as they were). Running it twice changes nothing."""
+        reasons = ["price", "other_clinic", "dissatisfied", "price", "other"]
         gone = self.search([("lifecycle_state", "in", ("lapsed", "lost"))], order="id", limit=len(reasons))
         for patient, reason in zip(gone.filtered(lambda p: not p.leave_reason), reasons, strict=False):
             patient.leave_reason = reason
-        today = fields.Date.context_today(self)
-        for index, patient in enumerate(self.search([("birthdate", "!=", False)], order="id", limit=4)):
-            patient.birthdate = patient.birthdate.replace(month=today.month, day=1 + 7 * index)
