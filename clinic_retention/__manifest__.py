@@ -90,6 +90,7 @@
         "demo/clinic_recall_demo.xml",
         "demo/clinic_complaint_demo.xml",
         "demo/clinic_crm_demo.xml",
+        "demo/clinic_leave_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

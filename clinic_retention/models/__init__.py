@@ -54,3 +54,6 @@ from . import clinic_followup_task_board
 from . import clinic_care_message_task
 from . import clinic_patient_followup
 from . import onboarding_onboarding_step
+from . import clinic_patient_segment
+from . import clinic_patient_birthday
+from . import clinic_patient_leave

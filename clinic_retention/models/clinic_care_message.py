@@ -12,8 +12,9 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from ..tools.clinic_time import clinic_tz
 from ..tools.phone import can_receive_sms
-from .clinic_visit_reminder import LIVE_STATES, REMINDER_KINDS
+from .clinic_visit_reminder import LIVE_STATES, PATIENT_KINDS, REMINDER_KINDS
 
 _logger = logging.getLogger(__name__)
 
@@ -105,8 +106,9 @@ class ClinicCareMessage(models.AbstractModel):
         channel = channel or message.channel
         if channel != "sms":
             return when
-        if not visit:  # a message sent from a follow-up: the clinic's time
-            return self._after_quiet_hours(when, self._tz(message.company_id.clinic_tz), message.company_id)
+        if not visit:  # a message about the patient (birthday): the clinic's zone
+            company = message.company_id or message.patient_id.company_id
+            return self._after_quiet_hours(when, self._tz(clinic_tz(company)), company)
         return self._after_quiet_hours(when, self._tz(visit.local_tz), visit.company_id)
 
     # ------------------------------------------------------------------
@@ -406,7 +408,14 @@ class ClinicCareMessage(models.AbstractModel):
         for message in messages:
             visit, patient = message.visit_id, message.patient_id
             verdict = False
-            if not visit:  # sent from a follow-up: about the patient, not a visit
+            if message.kind in PATIENT_KINDS:
+                if not patient.active:
+                    verdict = ("skipped", "inactive")
+                elif not patient.marketing_consent:
+                    verdict = ("skipped", "no_marketing_consent")
+                elif patient.preferred_channel == "none":
+                    verdict = ("skipped", "do_not_contact")
+            elif not visit:  # sent from a follow-up: about the patient, not a visit
                 pass
             elif message.kind in REMINDER_KINDS and (
                 visit.state != "scheduled" or visit.start != message.visit_start or visit.start <= now
@@ -440,9 +449,15 @@ class ClinicCareMessage(models.AbstractModel):
 
     @api.model
     def _rendered_ids(self, messages):
-        """{message id: id of the record its template renders}: the visit, or
-        the follow-up task for messages an agent sent from one."""
-        return {message.id: (message.task_id or message.visit_id).id for message in messages}
+        """{message id: id of the record its template renders}: the visit,
+        the follow-up task for messages an agent sent from one, or the patient
+        for a message about the patient (birthday)."""
+        return {
+            message.id: (
+                message.patient_id if message.kind in PATIENT_KINDS else message.task_id or message.visit_id
+            ).id
+            for message in messages
+        }
 
     @api.model
     def _send_group(self, messages):

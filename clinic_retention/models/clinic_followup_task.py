@@ -79,6 +79,9 @@ class ClinicFollowupTask(models.Model):
     partner_id = fields.Many2one(related="patient_id.partner_id", string="Contact")
     patient_phone = fields.Char(compute="_compute_patient_phone", string="Phone")
     patient_lang = fields.Selection(related="patient_id.lang", string="Language")
+    patient_leave_reason = fields.Selection(
+        related="patient_id.leave_reason", readonly=False, string="Reason for leaving"
+    )
     department_id = fields.Many2one("clinic.department", required=True, index=True, tracking=True, check_company=True)
     reason = fields.Selection(REASONS, required=True, default="manual", tracking=True)
     rule_id = fields.Many2one("clinic.recall.rule", string="Recall rule", index="btree_not_null", ondelete="set null")

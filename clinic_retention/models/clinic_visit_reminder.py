@@ -14,7 +14,10 @@ MESSAGE_KINDS = [
     ("recall_invitation", "Recall invitation"),
     ("reactivation", "Reactivation"),
     ("unreachable", "Unreachable after attempts"),
+    ("birthday", "Birthday greeting"),
 ]
+# Kinds about the patient, not a visit: their key is ``message_key``.
+PATIENT_KINDS = ("birthday",)
 # Kinds counted by the daily cap (a thank-you is not a reminder).
 REMINDER_KINDS = ("day_before", "two_hours")
 
@@ -90,6 +93,7 @@ PERMANENT_FAILURES = {"mail_email_invalid", "mail_email_missing", "mail_bounce",
 
 CLAIM_COLUMNS = (
     "visit_id",
+    "message_key",
     "patient_id",
     "company_id",
     "department_id",
@@ -141,13 +145,22 @@ class ClinicVisitReminder(models.Model):
         readonly=True,
         help="A message sent from a follow-up: the task, kind, channel and day. Unique, so a double click sends once.",
     )
-    patient_id = fields.Many2one("clinic.patient", compute="_compute_about", store=True, index=True)
-    company_id = fields.Many2one("res.company", compute="_compute_about", store=True, index=True)
-    department_id = fields.Many2one("clinic.department", compute="_compute_about", store=True, index=True)
+    message_key = fields.Char(
+        readonly=True,
+        copy=False,
+        help="The exactly-once key of a message about the patient rather than a visit, e.g. birthday:<patient>:<year>.",
+    )
+    patient_id = fields.Many2one(
+        "clinic.patient", compute="_compute_about", store=True, readonly=False, index=True, ondelete="cascade"
+    )
+    company_id = fields.Many2one("res.company", compute="_compute_about", store=True, readonly=False, index=True)
+    department_id = fields.Many2one(
+        "clinic.department", compute="_compute_about", store=True, readonly=False, index=True
+    )
     kind = fields.Selection(MESSAGE_KINDS, required=True)
     channel = fields.Selection(REMINDER_CHANNELS, required=True)
     visit_start = fields.Datetime(
-        help="The visit time the message is about (empty for a message sent from a follow-up)."
+        help="The visit time the message is about (empty for a message sent from a follow-up or about the patient)."
     )
     state = fields.Selection(REMINDER_STATES, required=True, default="queued", index=True)
     skip_reason = fields.Selection(SKIP_REASONS, string="Reason not sent")
@@ -186,10 +199,11 @@ class ClinicVisitReminder(models.Model):
             "This message was already sent for this visit.",
         ),
         ("task_key_uniq", "unique(task_key)", "This message was already sent from this follow-up today."),
+        ("message_key_uniq", "unique(message_key)", "This message was already sent to this patient."),
         (
             "visit_or_task",
-            "CHECK(visit_id IS NOT NULL OR task_id IS NOT NULL)",
-            "A care message is about a visit or a follow-up.",
+            "CHECK(visit_id IS NOT NULL OR task_id IS NOT NULL OR message_key IS NOT NULL)",
+            "A care message is about a visit, a follow-up or a patient.",
         ),
     ]
 
@@ -216,11 +230,14 @@ class ClinicVisitReminder(models.Model):
         "task_id.department_id",
     )
     def _compute_about(self):
+        """A visit's or a follow-up's message is about its patient, company and
+        department; a message about the patient (birthday) keeps the patient
+        and company it was written for."""
         for message in self:
             about = message.visit_id or message.task_id
-            message.patient_id = about.patient_id
-            message.company_id = about.company_id
-            message.department_id = about.department_id
+            message.patient_id = about.patient_id or message.patient_id
+            message.company_id = about.company_id or message.company_id
+            message.department_id = about.department_id or message.department_id
 
     @api.depends("kind", "channel", "visit_id")
     def _compute_display_name(self):
@@ -237,7 +254,9 @@ class ClinicVisitReminder(models.Model):
     def _claim(self, rows):
         """Write ``rows`` to the ledger, skipping those whose key is already
         there (``INSERT ... ON CONFLICT DO NOTHING``): only the rows returned
-        may be acted upon. Two runs at once cannot both claim a row."""
+        may be acted upon. Two runs at once cannot both claim a row. The key
+        is the visit, kind, channel and visit time, or ``message_key`` for a
+        message about the patient."""
         if not rows:
             return self.browse()
         self.env.flush_all()
@@ -252,7 +271,7 @@ class ClinicVisitReminder(models.Model):
                 """
             INSERT INTO clinic_visit_reminder (%s, attempt_count, create_uid, write_uid, create_date, write_date)
             VALUES %s
-            ON CONFLICT (visit_id, kind, channel, visit_start) DO NOTHING
+            ON CONFLICT DO NOTHING
             RETURNING id
             """,
                 SQL(", ").join(SQL.identifier(column) for column in CLAIM_COLUMNS),

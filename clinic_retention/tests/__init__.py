@@ -37,3 +37,6 @@ from . import test_followup_board
 from . import test_followup_messages
 from . import test_visit_reschedule
 from . import test_followup_board_ui
+from . import test_patient_segments
+from . import test_birthday_greetings
+from . import test_patient_leave
