@@ -235,6 +235,20 @@ class ClinicRetentionKpi(models.AbstractModel):
         query = self.env["clinic.visit"]._search([("company_id", "=", company.id)])
         return SQL("v.id IN %s", query.subselect())
 
+    @api.model
+    def _complaint_domain(self, department_ids=None, doctor_ids=None):
+        """The complaints of a selection (dashboard and Excel export): those
+        of the chosen departments and those with no department, which belong
+        to no department and would otherwise be counted nowhere; none chosen:
+        all (record rules decide). Doctors: the complaints naming one of
+        them among the staff involved."""
+        domain = []
+        if department_ids:
+            domain += ["|", ("department_id", "in", list(department_ids)), ("department_id", "=", False)]
+        if doctor_ids:
+            domain.append(("staff_ids", "in", list(doctor_ids)))
+        return domain
+
     # ------------------------------------------------------------------
     # Python entry points
     # ------------------------------------------------------------------

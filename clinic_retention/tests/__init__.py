@@ -30,3 +30,4 @@ from . import test_referral
 from . import test_conversion_report
 from . import test_crm_ui
 from . import test_report_totals
+from . import test_report_xlsx

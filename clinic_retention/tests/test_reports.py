@@ -502,6 +502,7 @@ class TestReports(ReportsCase):
                 "PRR trend",
                 "Lost patients",
                 "Overdue tasks",
+                "Complaints",
                 "Open complaints",
                 "Conversion",
                 "Treatment plans",
@@ -530,7 +531,12 @@ class TestReports(ReportsCase):
         self.assertEqual(book["Lost patients"].auto_filter.ref[:2], "A3")
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             charts = [name for name in archive.namelist() if name.startswith("xl/charts/chart")]
-        self.assertEqual(len(charts), 4, "satisfaction by department, success by channel, PRR trend, conversion funnel")
+        self.assertEqual(
+            len(charts),
+            7,
+            "satisfaction by department and aspect and by month, success by department, agent and channel, "
+            "PRR trend, conversion funnel",
+        )
 
     def test_agent_export_holds_only_their_departments(self):
         wizard = (
