@@ -141,11 +141,12 @@ def _table(rows, title=None):
     """{first cell: row values} of the table under ``title`` (or the first
     one, under the sheet's title) in a sheet's rows."""
     index = 2 if title is None else next(i for i, row in enumerate(rows) if row and row[0] == title) + 1
+    width = sum(1 for cell in rows[index] if cell is not None)  # the sheet's rows are as wide as its widest table
     table = {}
     for row in rows[index + 1 :]:
         if not row or row[0] is None:
             break
-        table[row[0]] = [round(value, 6) if isinstance(value, float) else value for value in row[1:]]
+        table[row[0]] = [round(value, 6) if isinstance(value, float) else value for value in row[1:width]]
     return table
 
 

@@ -186,6 +186,14 @@ class ClinicRetentionXlsx(models.AbstractModel):
             context["date_from"], context["date_to"], context["department_ids"] or None, top=0
         )
         referrals_by_department = {line["key"]: line["referrals"] for line in referrals["by_department"]}
+        Ledger = self.env["clinic.visit.reminder"]
+
+        def delivered(index, line):
+            """Reminders delivered (the dashboard's figure), as a fraction; None: none left."""
+            departments = (context["department_ids"] or None) if index == 0 else line["department"].ids
+            rate = Ledger._delivery_rate(context["date_from"], context["date_to"], department_ids=departments)
+            return None if rate is None else rate / 100
+
         columns = [
             (self.env._("Department"), "text", 24),
             (self.env._("Active at start (S)"), "int", 12),
@@ -196,6 +204,7 @@ class ClinicRetentionXlsx(models.AbstractModel):
             (self.env._("Lost patients"), "int", 10),
             (self.env._("Lapsed at end"), "int", 10),
             (self.env._("Referrals"), "int", 10),
+            (self.env._("Reminders delivered"), "pct", 11),
             (self.env._("Revenue of lost patients (12 months)"), "money", 16),
             (self.env._("Revenue"), "money", 14),
             (self.env._("Average patient value"), "money", 14),
@@ -213,6 +222,7 @@ class ClinicRetentionXlsx(models.AbstractModel):
                 line["patients_lost"],
                 line["patients_lapsed"],
                 referrals["referrals"] if index == 0 else referrals_by_department.get(line["department"], 0),
+                delivered(index, line),
                 float(line["lost_revenue"]),
                 float(line["revenue"]),
                 line["avg_value"],

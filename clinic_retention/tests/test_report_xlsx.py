@@ -1,5 +1,5 @@
 import io
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import openpyxl
 from freezegun import freeze_time
@@ -58,6 +58,29 @@ class TestExcelFigures(ReportsCase):
             }
         )
         cls.orphan_complaint.write({"received_date": datetime(2026, 3, 2, 9)})
+        # day-before reminders of P1's and P3's visits: delivered, sent, failed; one not sent (not counted)
+        visits = cls.env["clinic.visit"].search([("patient_id", "in", (cls.p1 | cls.p3).ids)], order="start")
+        cls.env["clinic.visit.reminder"]._claim(
+            [
+                {
+                    "visit_id": visit.id,
+                    "patient_id": visit.patient_id.id,
+                    "company_id": cls.company.id,
+                    "department_id": visit.department_id.id,
+                    "kind": "day_before",
+                    "channel": channel,
+                    "visit_start": visit.start,
+                    "state": state,
+                    "scheduled_date": visit.start - timedelta(days=1),
+                }
+                for visit, channel, state in (
+                    (visits[1], "sms", "delivered"),
+                    (visits[1], "email", "skipped"),
+                    (visits[2], "sms", "sent"),
+                    (visits[2], "email", "failed"),
+                )
+            ]
+        )
         cls.env.flush_all()
 
     # ------------------------------------------------------------------
@@ -236,6 +259,7 @@ class TestExcelFigures(ReportsCase):
                     "current_success",
                     "open_complaint_count",
                     "overdue_complaint_count",
+                    "reminders_delivered",
                 ]
             )[0]
             book = self._book(self.manager, *YEAR)
@@ -244,6 +268,8 @@ class TestExcelFigures(ReportsCase):
         self.assertEqual(kpis["Active at end (E)"], figures["current_patients_end"])
         self.assertEqual(kpis["Lost patients"], figures["current_patients_lost"])
         self.assertAlmostEqual(100 * kpis["PRR"], figures["current_prr"], places=1)
+        self.assertAlmostEqual(100 * kpis["Reminders delivered"], figures["reminders_delivered"], places=1)
+        self.assertAlmostEqual(kpis["Reminders delivered"], 2 / 3, msg="2 of the 3 that left")
         satisfaction = self._table(book["Satisfaction"], "All departments")["All departments"]
         self.assertAlmostEqual(satisfaction["Average score"], figures["current_satisfaction"], places=2)
         self.assertAlmostEqual(satisfaction["Average score"], 3.0)
