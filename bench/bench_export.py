@@ -239,10 +239,11 @@ def main():
     tenth = measure_in_subprocess(script, ["--phase", "workbook", "--tenth"], timeout=7200)
     sql = measure_in_subprocess(script, ["--phase", "sql"], timeout=7200)
     print(f"\n(w) the full workbook ({full['sheets']} sheets, {full['rows']} rows written, {full['bytes']} bytes)")
-    print(f"    whole period  {full['seconds']:8.2f} s  {full['queries']:>6} queries  memory +{full['peak_mb']:.0f} MB")
-    print(
-        f"    last tenth    {tenth['seconds']:8.2f} s  {tenth['queries']:>6} queries  memory +{tenth['peak_mb']:.0f} MB"
-    )
+    for label, result in (("whole period", full), ("last tenth  ", tenth)):
+        print(
+            f"    {label}  {result['seconds']:8.2f} s  {result['queries']:>6} queries  "
+            f"memory +{result['peak_mb']:.0f} MB (peak RSS {result['max_rss_mb']:.0f} MB)"
+        )
     print(f"(s) hand-written SQL for the same figures  {sql['seconds']:.3f} s")
     for name in ("satisfaction", "department", "agent", "channel", "complaints"):
         check_equal(f"{name}: workbook and SQL", sql["figures"][name], full["figures"][name])

@@ -257,7 +257,7 @@ def generate_visits(env, visits):
         WITH patients AS (SELECT array_agg(id ORDER BY id) AS ids, count(*) AS n FROM clinic_patient)
         INSERT INTO clinic_visit (patient_id, department_id, company_id, state, start, stop, amount,
                                   access_token, confirmation_state, create_date, write_date, create_uid, write_uid)
-        SELECT patients.ids[1 + mod(g * 7919, patients.n)], (%(departments)s::int[])[1 + mod(g, %(count)s)],
+        SELECT patients.ids[1 + mod(g::bigint * 7919, patients.n)], (%(departments)s::int[])[1 + mod(g, %(count)s)],
                %(company)s, 'done', v.start, v.start + interval '30 minutes', 40 + mod(g, 7) * 10,
                md5(g::text || random()::text), 'unconfirmed', now(), now(), 1, 1
           FROM generate_series(1, %(visits)s) AS g
