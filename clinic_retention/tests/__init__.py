@@ -40,3 +40,5 @@ from . import test_followup_board_ui
 from . import test_patient_segments
 from . import test_birthday_greetings
 from . import test_patient_leave
+from . import test_report_totals
+from . import test_report_xlsx
