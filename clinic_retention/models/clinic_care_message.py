@@ -12,6 +12,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from ..tools.batch_create import with_defaults
 from ..tools.phone import can_receive_sms
 from .clinic_visit_reminder import LIVE_STATES, REMINDER_KINDS
 
@@ -257,24 +258,25 @@ class ClinicCareMessage(models.AbstractModel):
                 SQL("SELECT number FROM phone_blacklist WHERE active AND number = ANY(%s)", list(numbers))
             )
             blacklisted_numbers = {number for (number,) in self.env.cr.fetchall()}
-        today = fields.Date.context_today(self)
         counts = Counter()
-        for patient, msg_channel, day, count in (
-            self.env["clinic.visit.reminder"]
-            .sudo()
-            ._read_group(
-                [
-                    ("patient_id", "in", patients.ids),
-                    ("kind", "in", list(REMINDER_KINDS)),
-                    ("state", "in", list(LIVE_STATES)),
-                    ("local_date", ">=", today - timedelta(days=1)),
-                    ("local_date", "<=", today + timedelta(days=CAP_LOOKAHEAD_DAYS + 1)),
-                ],
-                ["patient_id", "channel", "local_date:day"],
-                ["__count"],
-            )
-        ):
-            counts[(patient.id, msg_channel, fields.Date.to_date(day))] += count
+        if any(company.clinic_daily_cap for company in visits.company_id):  # else nothing to count against
+            today = fields.Date.context_today(self)
+            for patient, msg_channel, day, count in (
+                self.env["clinic.visit.reminder"]
+                .sudo()
+                ._read_group(
+                    [
+                        ("patient_id", "in", patients.ids),
+                        ("kind", "in", list(REMINDER_KINDS)),
+                        ("state", "in", list(LIVE_STATES)),
+                        ("local_date", ">=", today - timedelta(days=1)),
+                        ("local_date", "<=", today + timedelta(days=CAP_LOOKAHEAD_DAYS + 1)),
+                    ],
+                    ["patient_id", "channel", "local_date:day"],
+                    ["__count"],
+                )
+            ):
+                counts[(patient.id, msg_channel, fields.Date.to_date(day))] += count
         return {
             "blacklisted_emails": blacklisted_emails,
             "sms_numbers": sms_numbers,
@@ -497,8 +499,9 @@ class ClinicCareMessage(models.AbstractModel):
             )
             trackers.append({"sms_uuid": sms_uuid, "clinic_message_id": message.id})
             links[message.id] = {"sms_uuid": sms_uuid}
-        sms_records = self.env["sms.sms"].sudo().create(values)
-        self.env["sms.tracker"].sudo().create(trackers)
+        SmsSudo, TrackerSudo = self.env["sms.sms"].sudo(), self.env["sms.tracker"].sudo()
+        sms_records = SmsSudo.create(with_defaults(SmsSudo, values, per_record=("uuid",)))
+        TrackerSudo.create(with_defaults(TrackerSudo, trackers))
         for sms_record, message in zip(sms_records, messages, strict=True):
             links[message.id]["sms_id"] = sms_record.id
         self._mark_attempt(messages, links)

@@ -4,6 +4,8 @@ from markupsafe import Markup
 
 from odoo import fields, models
 
+from ..tools.batch_create import with_defaults
+
 # What mail.template.send_mail_batch renders of a template.
 TEMPLATE_FIELDS = (
     "attachment_ids",
@@ -40,7 +42,9 @@ class MailTemplate(models.Model):
         * the reply-to address and document name are looked up once for the
           batch, not once per e-mail;
         * the outgoing message keeps no second copy of the body (an outgoing
-          e-mail is not shown in the chatter).
+          e-mail is not shown in the chatter);
+        * the defaults of the e-mails are looked up once for the batch, not
+          once per e-mail (``tools.batch_create.with_defaults``).
 
         Templates with an e-mail layout go through ``send_mail_batch`` itself."""
         self.ensure_one()
@@ -79,7 +83,8 @@ class MailTemplate(models.Model):
                 values["reply_to"] = reply_to.get(record.id)
             values["record_name"] = record.display_name
             values_list.append(values)
-        mails = self.env["mail.mail"].sudo().create(values_list)
+        MailSudo = self.env["mail.mail"].sudo()
+        mails = MailSudo.create(with_defaults(MailSudo, values_list))
         for mail, attachments in zip(mails, attachments_list, strict=True):
             if attachments:  # reports, as send_mail_batch attaches them
                 mail.with_context(default_type=None).write(
