@@ -25,12 +25,20 @@ mail and SMS queues send them later for both alike. Before printing a ratio
 the script checks that (a) and (b) queued the same messages: an email and an
 SMS for the same visits, the same SMS texts and the same email subjects.
 
-Run it with ``bench/run.sh reminders [--history 200000] [--due 10000] [--future 20000]``.
+``--profile`` prints where (a)'s time goes; ``--skip-stock`` leaves (b) out
+(no ratio then), for quick runs while working on (a).
+
+Run it with ``bench/run.sh reminders [--history 200000] [--due 10000] [--future 20000]
+[--profile] [--skip-stock]``.
 """
 
 import argparse
+import cProfile
+import io
 import os
+import pstats
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 
@@ -234,10 +242,89 @@ def phase_pass(registry, contender):
     emit(results)
 
 
+def phase_profile(registry):
+    """Where (a)'s time goes: wall time per part (the rules' scheduling, the
+    dispatch's rendering and queueing, Odoo's creates), then the functions
+    that cost most under cProfile (own time)."""
+    parts, order = {}, []
+
+    def timed(model, name, label):
+        order.append(label)
+        cls = registry[model]
+        function = getattr(cls, name)
+
+        def wrapper(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                parts[label] = parts.get(label, 0.0) + time.perf_counter() - started
+
+        setattr(cls, name, wrapper)
+
+    with environment(registry) as env:
+        _department, ours, _stock = fixture(env)
+        ours.write({"active": True, "last_run": False})
+    # after the fixture: a rule's write re-installs base_automation's patches (it removes every
+    # class's create/write)
+    timed("base.automation", "_precise_run", "ours: precise rules (scheduling, in the ledger)")
+    timed("base.automation", "_precise_due_records", "  scheduling: due visits (search)")
+    timed("clinic.care.message", "_already_decided", "  scheduling: already decided (one query)")
+    timed("clinic.care.message", "_policy_context", "  scheduling: policy context (blacklists, numbers, cap)")
+    timed("clinic.visit.reminder", "_claim", "  scheduling: ledger claims (INSERT ... ON CONFLICT)")
+    timed("clinic.care.message", "_trigger_dispatch", "  scheduling: dispatch triggers")
+    timed("clinic.care.message", "_dispatch_due", "ours: dispatch (render and queue), all of it")
+    timed("clinic.visit.reminder", "_lock_due", "  dispatch: lock a batch (SKIP LOCKED)")
+    timed("clinic.care.message", "_still_to_send", "  dispatch: still to send (visit, patient)")
+    timed("mail.template", "_generate_template", "  dispatch: email render (_generate_template)")
+    timed("mail.template", "_render_template_qweb_view", "  dispatch: email body render (QWeb view)")
+    timed("mail.mail", "create", "  dispatch: mail.mail create (Odoo)")
+    timed("sms.template", "_render_field", "  dispatch: SMS render (_render_field)")
+    timed("sms.sms", "create", "  dispatch: sms.sms create (Odoo)")
+    timed("sms.tracker", "create", "  dispatch: sms.tracker create (Odoo)")
+    timed("clinic.care.message", "_mark_attempt", "  dispatch: ledger update (one UPDATE per batch)")
+    profiler = cProfile.Profile()
+    started = time.perf_counter()
+    profiler.enable()
+    with environment(registry) as env:
+        env["base.automation"]._precise_check(automatic=True)
+        Ledger = env["clinic.visit.reminder"]
+        while Ledger._count_due():
+            Ledger._cron_dispatch()
+    profiler.disable()
+    total = time.perf_counter() - started
+    with environment(registry) as env:
+        counts = sent_counts(env)
+    stream = io.StringIO()
+    stats = pstats.Stats(profiler, stream=stream)
+    stats.sort_stats("tottime").print_stats(20)
+    stats.sort_stats("cumulative").print_stats(r"odoo|clinic", 45)
+    parts = {label: parts[label] for label in order if label in parts}
+    emit({"total": round(total, 3), "parts": parts, "top": stream.getvalue(), **counts})
+
+
 PHASES = {
     "ours": lambda registry: phase_pass(registry, "ours"),
     "stock": lambda registry: phase_pass(registry, "stock"),
+    "profile": phase_profile,
 }
+
+
+def print_profile(profile):
+    total = profile["total"]
+    print(
+        f"\n(a) profiled: {total:.2f} s for {profile['emails']} emails and {profile['sms']} SMS "
+        "(profiling slows it down)"
+    )
+    parts = profile["parts"]
+    outside = sum(seconds for name, seconds in parts.items() if not name.startswith("  "))
+    parts["the rest (boot of the environment, commits between passes)"] = max(total - outside, 0.0)
+    for name, seconds in parts.items():
+        print(f"     {seconds:8.2f} s  {100 * seconds / total:5.1f} %  {name}")
+    print("     top functions by own time:")
+    for line in profile["top"].splitlines():
+        if line.strip():
+            print("       " + line[:150])
 
 
 def fmt(result):
@@ -249,6 +336,8 @@ def main():
     parser.add_argument("--history", type=int, default=200000, help="completed visits in history")
     parser.add_argument("--due", type=int, default=10000, help="visits starting within 24 hours")
     parser.add_argument("--future", type=int, default=20000, help="visits booked two to eight weeks ahead")
+    parser.add_argument("--profile", action="store_true", help="also profile (a) at the first size")
+    parser.add_argument("--skip-stock", action="store_true", help="skip (b), the stock rules (the slow one)")
     parser.add_argument("--phase", choices=sorted(PHASES), help=argparse.SUPPRESS)
     args = parser.parse_args()
     registry = boot()
@@ -276,6 +365,13 @@ def main():
         if label == "a":
             with environment(registry) as env:
                 prints["a"] = fingerprint(env)
+        if label == "a" and args.profile:
+            with environment(registry) as env:
+                reset_messages(env)
+            vacuum(DB)
+            print_profile(measure_in_subprocess(script, ["--phase", "profile"], timeout=3600))
+        if label == "a" and not args.skip_stock:
+            with environment(registry) as env:
                 reset_messages(env)
             vacuum(DB)
             result = measure_in_subprocess(script, ["--phase", "stock"], timeout=B_TIMEOUT)
@@ -286,9 +382,11 @@ def main():
         with environment(registry) as env:
             reset_messages(env)
 
-    a, b, s = runs["a"], runs["b"], runs["s"]
+    a, b, s = runs["a"], runs.get("b", {}), runs["s"]
     print("\nSummary")
-    if "seconds" in b:
+    if not b:
+        print("b/a  = not measured (--skip-stock)")
+    elif "seconds" in b:
         same = prints["a"] == prints["b"]
         print(
             f"same messages: {'yes' if same else 'NO'} ({len(prints['a']['emails'])} vs {len(prints['b']['emails'])} "

@@ -261,24 +261,25 @@ class ClinicCareMessage(models.AbstractModel):
                 SQL("SELECT number FROM phone_blacklist WHERE active AND number = ANY(%s)", list(numbers))
             )
             blacklisted_numbers = {number for (number,) in self.env.cr.fetchall()}
-        today = fields.Date.context_today(self)
         counts = Counter()
-        for patient, msg_channel, day, count in (
-            self.env["clinic.visit.reminder"]
-            .sudo()
-            ._read_group(
-                [
-                    ("patient_id", "in", patients.ids),
-                    ("kind", "in", list(REMINDER_KINDS)),
-                    ("state", "in", list(LIVE_STATES)),
-                    ("local_date", ">=", today - timedelta(days=1)),
-                    ("local_date", "<=", today + timedelta(days=CAP_LOOKAHEAD_DAYS + 1)),
-                ],
-                ["patient_id", "channel", "local_date:day"],
-                ["__count"],
-            )
-        ):
-            counts[(patient.id, msg_channel, fields.Date.to_date(day))] += count
+        if any(company.clinic_daily_cap for company in visits.company_id):  # else nothing to count against
+            today = fields.Date.context_today(self)
+            for patient, msg_channel, day, count in (
+                self.env["clinic.visit.reminder"]
+                .sudo()
+                ._read_group(
+                    [
+                        ("patient_id", "in", patients.ids),
+                        ("kind", "in", list(REMINDER_KINDS)),
+                        ("state", "in", list(LIVE_STATES)),
+                        ("local_date", ">=", today - timedelta(days=1)),
+                        ("local_date", "<=", today + timedelta(days=CAP_LOOKAHEAD_DAYS + 1)),
+                    ],
+                    ["patient_id", "channel", "local_date:day"],
+                    ["__count"],
+                )
+            ):
+                counts[(patient.id, msg_channel, fields.Date.to_date(day))] += count
         return {
             "blacklisted_emails": blacklisted_emails,
             "sms_numbers": sms_numbers,

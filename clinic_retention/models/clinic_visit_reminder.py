@@ -272,14 +272,18 @@ class ClinicVisitReminder(models.Model):
             INSERT INTO clinic_visit_reminder (%s, attempt_count, create_uid, write_uid, create_date, write_date)
             VALUES %s
             ON CONFLICT DO NOTHING
-            RETURNING id
+            RETURNING id, state, scheduled_date
             """,
                 SQL(", ").join(SQL.identifier(column) for column in CLAIM_COLUMNS),
                 values,
             )
         )
-        claimed = self.browse([row[0] for row in self.env.cr.fetchall()])
+        returned = self.env.cr.fetchall()
+        claimed = self.browse([row[0] for row in returned])
         self.invalidate_model()
+        # what the caller reads next, known without reading the rows back
+        self.env.cache.update(claimed, self._fields["state"], [row[1] for row in returned])
+        self.env.cache.update(claimed, self._fields["scheduled_date"], [row[2] for row in returned])
         self.env["clinic.visit"].invalidate_model(["reminder_ids"])
         return claimed
 
