@@ -167,7 +167,11 @@ def check_po(module, lang, pot, po_path):
 
 
 def update(module, fresh_pot, i18n_dir, langs):
-    (i18n_dir / f"{module}.pot").write_text(fresh_pot, encoding="utf-8")
+    pot_path = i18n_dir / f"{module}.pot"
+    if pot_path.exists() and normalized_pot(pot_path.read_text(encoding="utf-8")) == normalized_pot(fresh_pot):
+        print(f"{module}: i18n/{module}.pot is up to date, nothing to merge")
+        return
+    pot_path.write_text(fresh_pot, encoding="utf-8")
     for lang in langs:
         po_path = i18n_dir / f"{lang}.po"
         if not po_path.exists():
