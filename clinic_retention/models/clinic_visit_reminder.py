@@ -130,7 +130,7 @@ class ClinicVisitReminder(models.Model):
     kind = fields.Selection(MESSAGE_KINDS, required=True)
     channel = fields.Selection(REMINDER_CHANNELS, required=True)
     visit_start = fields.Datetime(required=True, help="The visit time the message is about.")
-    state = fields.Selection(REMINDER_STATES, required=True, default="queued", index=True)
+    state = fields.Selection(REMINDER_STATES, string="Status", required=True, default="queued", index=True)
     skip_reason = fields.Selection(SKIP_REASONS, string="Reason not sent")
     deferred_reason = fields.Selection(
         [("quiet_hours", "Quiet hours"), ("daily_cap", "Daily limit")],
