@@ -34,6 +34,7 @@ ensure_venv
 ensure_dev_tools
 ensure_postgres
 ensure_browser
+ensure_rtlcss
 cd "$REPO_DIR"
 
 if [ "$FULL" = 1 ]; then

@@ -29,3 +29,5 @@ from . import test_treatment_plan
 from . import test_referral
 from . import test_conversion_report
 from . import test_crm_ui
+from . import test_i18n
+from . import test_i18n_screenshots
