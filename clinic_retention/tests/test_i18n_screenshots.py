@@ -2,6 +2,9 @@
 form in Persian). Not part of the test run: refresh them with
 
     scripts/test.sh clinic_screenshots
+
+(Chromium needs a Chinese font for the board: ``apt-get install
+fonts-wqy-microhei``.)
 """
 
 import base64
