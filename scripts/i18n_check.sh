@@ -25,6 +25,7 @@ ARGS=()
 check_odoo
 ensure_venv
 ensure_postgres
+command -v msgmerge >/dev/null 2>&1 || apt_install gettext
 cd "$REPO_DIR"
 
 modules=()

@@ -2,7 +2,14 @@
 the messages (e-mail and SMS templates), the public pages (right to left in
 Persian), dates in the patient's language and calendar, and two tours."""
 
+import contextlib
+import importlib.util
+import io
+import json
 import re
+import shutil
+import tarfile
+import tempfile
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -16,6 +23,7 @@ from odoo.tools.translate import PoFileReader
 from ..tools.locale_dates import format_jalali, format_patient_date, format_patient_datetime, gregorian_to_jalali
 
 I18N = Path(__file__).resolve().parent.parent / "i18n"
+SCRIPTS_DIR = Path(__file__).resolve().parents[2] / "scripts"
 # installed language code -> its .po file
 LANGS = {"zh_CN": "zh_CN", "fa_IR": "fa", "ru_RU": "ru"}
 # the letters each language is written in (a translated text contains some)
@@ -401,7 +409,21 @@ class TestTranslatedTours(HttpCase):
         install_languages(cls.env)
         cls.env.company.country_id = cls.env.ref("base.cn")
 
+    def _warm_up(self, url, login=None):
+        """Render the page and build its asset bundles (right to left ones
+        included) before the browser asks: a first build takes long on a
+        busy machine, and Chrome's idle spare connections then time out."""
+        if login:
+            self.authenticate(login, login + "_pw")
+        page = self.url_open(url, timeout=120)
+        self.assertEqual(page.status_code, 200)
+        for asset in re.findall(r'(?:href|src)="(/web/assets/[^"]+)"', page.text):
+            self.url_open(asset, timeout=120)
+        if login:
+            self.logout(keep_db=True)
+
     def test_persian_complaint_form_tour(self):
+        self._warm_up("/clinic/complaint?lang=fa_IR")
         self.start_tour("/clinic/complaint?lang=fa_IR", "clinic_complaint_form_fa")
         complaint = self.env["clinic.complaint"].search([("contact_email", "=", "maryam.tour@example.com")])
         self.assertEqual(len(complaint), 1)
@@ -432,8 +454,173 @@ class TestTranslatedTours(HttpCase):
                 "user_id": False,
             }
         )
+        self._warm_up("/odoo/action-clinic_retention.clinic_followup_task_action", login="tour_agent_zh")
         self.start_tour(
             "/odoo/action-clinic_retention.clinic_followup_task_action",
             "clinic_followup_board_zh",
             login="tour_agent_zh",
         )
+
+    def test_persian_followup_board_tour(self):
+        """Backend views hold right to left: the board for a Persian agent."""
+        agent = new_test_user(
+            self.env,
+            login="tour_agent_fa",
+            password="tour_agent_fa_pw",
+            name="Tour Agent Fa",
+            groups="clinic_retention.group_clinic_retention_user",
+            lang="fa_IR",
+            tz="Asia/Tehran",
+        )
+        agent.tour_enabled = False
+        department = self.env["clinic.department"].create({"name": "Tour Fa Dental", "member_ids": [(6, 0, agent.ids)]})
+        patient = self.env["clinic.patient"].create(
+            {"name": "Tour Fa Patient", "mobile": "138 0013 8112", "country_id": self.env.ref("base.cn").id}
+        )
+        task = self.env["clinic.followup.task"].create(
+            {
+                "name": "Tour Fa recall",
+                "patient_id": patient.id,
+                "department_id": department.id,
+                "reason": "recall",
+                "date_deadline": fields.Date.today() - timedelta(days=3),
+                "user_id": False,
+            }
+        )
+        self.assertTrue(task.is_overdue)
+        self._warm_up("/odoo/action-clinic_retention.clinic_followup_task_action", login="tour_agent_fa")
+        self.start_tour(
+            "/odoo/action-clinic_retention.clinic_followup_task_action",
+            "clinic_followup_board_fa",
+            login="tour_agent_fa",
+        )
+
+
+POT_HEADER = """# Translation of Odoo Server.
+msgid ""
+msgstr ""
+"Project-Id-Version: Odoo Server 18.0\\n"
+"POT-Creation-Date: {date}\\n"
+"PO-Revision-Date: {date}\\n"
+"MIME-Version: 1.0\\n"
+"Content-Type: text/plain; charset=UTF-8\\n"
+"Content-Transfer-Encoding: \\n"
+{language}
+"""
+
+
+def _po_text(entries, date="2026-11-26 01:00+0000", language=None):
+    """A .po/.pot text: ``entries`` are (msgid, msgstr, flags) tuples."""
+    text = POT_HEADER.format(date=date, language=f'"Language: {language}\\n"' if language else "")
+    for msgid, msgstr, flags in entries:
+        text += "\n#. module: demo_addon\n"
+        if flags:
+            text += f"#, {flags}\n"
+        text += f"msgid {json.dumps(msgid, ensure_ascii=False)}\nmsgstr {json.dumps(msgstr, ensure_ascii=False)}\n"
+    return text
+
+
+@tagged("post_install", "-at_install")
+class TestI18nCheckScript(TransactionCase):
+    """scripts/i18n_check.py (run by scripts/i18n_check.sh) finds what it
+    promises: a stale .pot, untranslated and fuzzy entries, changed
+    placeholders, a .po that does not parse; --update merges."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        spec = importlib.util.spec_from_file_location("clinic_i18n_check", SCRIPTS_DIR / "i18n_check.py")
+        cls.check = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(cls.check)
+
+    def setUp(self):
+        super().setUp()
+        self.tmp = Path(tempfile.mkdtemp(prefix="clinic_i18n_"))
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+
+    def test_placeholders(self):
+        same = [
+            ("Hello %s", "你好 %s"),
+            ("%(name)s is due on %(date)s", "%(date)s 到期：%(name)s"),
+            ("{{ object.name }}: see you", "{{object.name}}：再见"),
+            ('<i class="fa fa-phone" title="Call"/> Call', '<i class="fa fa-phone" title="致电"/> 致电'),
+            ('<span t-out="visit.start"/> at', 'в <span t-out="visit.start"/>'),
+            ("Value {name}", "Значение {name}"),
+            ("85 % of patients", "85 % пациентов"),
+        ]
+        for msgid, msgstr in same:
+            self.assertEqual(self.check.placeholders(msgid), self.check.placeholders(msgstr), msgid)
+        different = [
+            ("Hello %s", "你好"),
+            ("%(x).1f days", "%(x).2f 天"),
+            ("{{ object.name }}: see you", "再见"),
+            ('<span t-out="visit.start"/>', '<span t-esc="visit.start"/>'),
+            ('<a href="/x">link</a>', '<a href="/y">链接</a>'),
+            ("<strong>When:</strong>", "<b>时间：</b>"),
+            ("Value {name}", "Значение {имя}"),
+        ]
+        for msgid, msgstr in different:
+            self.assertNotEqual(self.check.placeholders(msgid), self.check.placeholders(msgstr), msgid)
+
+    def test_po_problems_are_counted_and_named(self):
+        pot = [
+            (msgid, "", "") for msgid in ("Hello %s", "<strong>When:</strong>", "Dear {{ object.name }}", "Plain", "Ok")
+        ]
+        po_path = self.tmp / "zh_CN.po"
+        po_path.write_text(
+            _po_text(
+                [
+                    ("Hello %s", "你好", ""),
+                    ("<strong>When:</strong>", "<b>时间：</b>", ""),
+                    ("Dear {{ object.name }}", "尊敬的 {{ object.name }}", "fuzzy"),
+                    ("Ok", "好", ""),
+                ],
+                language="zh_CN",
+            ),
+            encoding="utf-8",
+        )
+        reference = polib.pofile(_po_text(pot))
+        summary, problems = self.check.check_po("demo_addon", "zh_CN", list(reference), po_path)
+        self.assertEqual(summary, "demo_addon zh_CN: 1 translated, 1 untranslated, 1 fuzzy, 2 placeholder mismatches")
+        text = "\n".join(problems)
+        for fragment in ("untranslated: 'Plain'", "fuzzy: 'Dear", "placeholders differ in 'Hello %s'", "<strong>"):
+            self.assertIn(fragment, text)
+
+    def test_unparsable_po(self):
+        po_path = self.tmp / "ru.po"
+        po_path.write_text(_po_text([("Hello %s", "Привет", "")], language="ru") + 'msgid "x"\n', encoding="utf-8")
+        summary, problems = self.check.check_po("demo_addon", "ru", [], po_path)
+        self.assertIn("does not parse", summary)
+        self.assertTrue(problems)
+
+    def _export(self, entries):
+        path = self.tmp / "export.tgz"
+        data = _po_text(entries, date="2026-11-27 09:00+0000").encode()
+        with tarfile.open(path, "w:gz") as tar:
+            info = tarfile.TarInfo("demo_addon/i18n/demo_addon.pot")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        return str(path)
+
+    def test_stale_pot_then_update(self):
+        i18n = self.tmp / "repo" / "demo_addon" / "i18n"
+        i18n.mkdir(parents=True)
+        (i18n / "demo_addon.pot").write_text(_po_text([("Hello", "", "")]), encoding="utf-8")
+        for lang, text in (("zh_CN", "你好"), ("fa", "سلام"), ("ru", "Привет")):
+            (i18n / f"{lang}.po").write_text(_po_text([("Hello", text, "")], language=lang), encoding="utf-8")
+        repo = str(self.tmp / "repo")
+        with contextlib.redirect_stdout(io.StringIO()) as out:
+            # only the dates differ: up to date
+            self.assertEqual(self.check.main([self._export([("Hello", "", "")]), repo, "demo_addon"]), 0)
+            # a new string in the code: stale .pot and untranslated everywhere
+            export = self._export([("Hello", "", ""), ("Goodbye", "", "")])
+            self.assertEqual(self.check.main([export, repo, "demo_addon"]), 1)
+        self.assertIn("new msgid not in the committed .pot: 'Goodbye'", out.getvalue())
+        self.assertIn("scripts/i18n_check.sh --update", out.getvalue())
+        with contextlib.redirect_stdout(io.StringIO()) as out:
+            self.assertEqual(self.check.main([export, repo, "demo_addon", "--update"]), 1, "still to translate")
+        self.assertIn("demo_addon ru: 1 translated, 1 untranslated", out.getvalue())
+        self.assertIn('msgid "Goodbye"', (i18n / "demo_addon.pot").read_text(encoding="utf-8"))
+        merged = polib.pofile(str(i18n / "ru.po"))
+        self.assertEqual(merged.find("Hello").msgstr, "Привет", "translations kept")
+        self.assertEqual(merged.find("Goodbye").msgstr, "", "new entries left to the translators")

@@ -97,3 +97,33 @@ registry.category("web_tour.tours").add("clinic_followup_board_zh", {
         },
     ],
 });
+
+// The same board for a Persian-speaking agent: the web client runs right to
+// left (o_rtl, RTL stylesheet) and the overdue card's red edge moves to the
+// right (logical CSS properties).
+registry.category("web_tour.tours").add("clinic_followup_board_fa", {
+    url: "/odoo/action-clinic_retention.clinic_followup_task_action",
+    steps: () => [
+        {
+            content: "The web client is right to left, the columns in Persian",
+            trigger: "body.o_rtl .o_kanban_group .o_column_title:contains('جدید')",
+        },
+        {
+            content: "The overdue card's edge is on the right",
+            trigger: ".o_kanban_record:contains('Tour Fa Patient') .o_clinic_task_overdue",
+            run() {
+                const card = document.querySelector(".o_clinic_task_overdue");
+                const style = getComputedStyle(card);
+                if (style.direction !== "rtl" || style.borderRightWidth !== "3px" || style.borderLeftWidth !== "0px") {
+                    throw new Error(
+                        `overdue edge not on the right: ${style.direction}, ${style.borderLeftWidth} / ${style.borderRightWidth}`
+                    );
+                }
+            },
+        },
+        {
+            content: "The card's buttons are in Persian",
+            trigger: ".o_kanban_record:contains('Tour Fa Patient') button[name='action_take']:contains('به عهده گرفتن')",
+        },
+    ],
+});
