@@ -2,6 +2,8 @@ from odoo import http
 from odoo.http import request
 
 ANSWERS = ("confirm", "cancel")
+# The patient's preferred days and times ("I need another time"), as typed.
+MAX_PREFERRED_LENGTH = 1000
 
 
 class VisitConfirmationController(http.Controller):
@@ -51,3 +53,27 @@ class VisitConfirmationController(http.Controller):
         changed = visit._patient_confirm() if answer == "confirm" else visit._patient_cancel()
         # clicking again gives the same page and changes nothing
         return self._render_visit(visit, token, **({"done": answer} if changed else {}))
+
+    @http.route(
+        "/clinic/visit/<int:visit_id>/<string:token>/reschedule",
+        type="http",
+        auth="public",
+        methods=["POST"],
+    )
+    def visit_reschedule(self, visit_id, token, preferred=None, **kwargs):
+        """ "I need another time": the patient writes when they could come;
+        the visit is cancelled and a rebooking task opens with their words."""
+        visit = self._visit_from_link(visit_id, token)
+        if not visit:
+            return self._render_invalid()
+        preferred = (preferred or "").strip()
+        if visit.state == "scheduled" and not preferred:
+            return self._render_visit(
+                visit,
+                token,
+                reschedule_error=visit.with_context(lang=visit.patient_id.lang or request.env.lang).env._(
+                    "Please tell us which days and times suit you."
+                ),
+            )
+        changed = visit._patient_reschedule(preferred[:MAX_PREFERRED_LENGTH])
+        return self._render_visit(visit, token, **({"done": "reschedule"} if changed else {}))

@@ -12,8 +12,9 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from ..tools.clinic_time import clinic_tz
 from ..tools.phone import can_receive_sms
-from .clinic_visit_reminder import LIVE_STATES, REMINDER_KINDS
+from .clinic_visit_reminder import LIVE_STATES, PATIENT_KINDS, REMINDER_KINDS
 
 _logger = logging.getLogger(__name__)
 
@@ -105,6 +106,9 @@ class ClinicCareMessage(models.AbstractModel):
         channel = channel or message.channel
         if channel != "sms":
             return when
+        if not visit:  # a message about the patient (birthday): the clinic's zone
+            company = message.company_id or message.patient_id.company_id
+            return self._after_quiet_hours(when, self._tz(clinic_tz(company)), company)
         return self._after_quiet_hours(when, self._tz(visit.local_tz), visit.company_id)
 
     # ------------------------------------------------------------------
@@ -402,18 +406,30 @@ class ClinicCareMessage(models.AbstractModel):
         now = fields.Datetime.now()
         verdicts = {}
         for message in messages:
-            visit, patient = message.visit_id, message.visit_id.patient_id
+            visit, patient = message.visit_id, message.patient_id
             verdict = False
-            if message.kind in REMINDER_KINDS and (
+            if message.kind in PATIENT_KINDS:
+                if not patient.active:
+                    verdict = ("skipped", "inactive")
+                elif not patient.marketing_consent:
+                    verdict = ("skipped", "no_marketing_consent")
+                elif patient.preferred_channel == "none":
+                    verdict = ("skipped", "do_not_contact")
+            elif not visit:  # sent from a follow-up: about the patient, not a visit
+                pass
+            elif message.kind in REMINDER_KINDS and (
                 visit.state != "scheduled" or visit.start != message.visit_start or visit.start <= now
             ):
                 verdict = ("cancelled", "visit_changed")
             elif message.kind not in REMINDER_KINDS and visit.state != "done":
                 verdict = ("cancelled", "visit_changed")
+            consent_missing = not verdict and self._consent_missing(patient, message.kind)
+            if verdict:
+                pass
             elif not patient.active:
                 verdict = ("skipped", "inactive")
-            elif not patient.care_consent:
-                verdict = ("skipped", "no_consent")
+            elif consent_missing:
+                verdict = ("skipped", consent_missing)
             elif patient.preferred_channel == "none":
                 verdict = ("skipped", "do_not_contact")
             if verdict:
@@ -424,6 +440,24 @@ class ClinicCareMessage(models.AbstractModel):
             stopped_messages.write({"state": state, "skip_reason": reason, "next_attempt_date": False})
             stopped |= stopped_messages
         return messages - stopped
+
+    @api.model
+    def _consent_missing(self, patient, kind):
+        """Why ``patient`` may not get a ``kind`` message for lack of consent
+        (a skip reason), or False. Care messages need the care consent."""
+        return "no_consent" if not patient.care_consent else False
+
+    @api.model
+    def _rendered_ids(self, messages):
+        """{message id: id of the record its template renders}: the visit,
+        the follow-up task for messages an agent sent from one, or the patient
+        for a message about the patient (birthday)."""
+        return {
+            message.id: (
+                message.patient_id if message.kind in PATIENT_KINDS else message.task_id or message.visit_id
+            ).id
+            for message in messages
+        }
 
     @api.model
     def _send_group(self, messages):
@@ -460,14 +494,15 @@ class ClinicCareMessage(models.AbstractModel):
         template = messages[0].mail_template_id.sudo()
         if not template:
             raise UserError(self.env._("The email template of this message was deleted."))
-        mails = template._clinic_send_mail_batch(messages.visit_id.ids)
-        by_visit = {mail.res_id: mail for mail in mails}
+        res_ids = self._rendered_ids(messages)
+        mails = template._clinic_send_mail_batch(list(dict.fromkeys(res_ids.values())))
+        by_record = {mail.res_id: mail for mail in mails}
         self._mark_attempt(
             messages,
             {
                 message.id: {
-                    "mail_mail_id": by_visit[message.visit_id.id].id,
-                    "message_id": by_visit[message.visit_id.id].message_id,
+                    "mail_mail_id": by_record[res_ids[message.id]].id,
+                    "message_id": by_record[res_ids[message.id]].message_id,
                 }
                 for message in messages
             },
@@ -482,7 +517,8 @@ class ClinicCareMessage(models.AbstractModel):
         template = messages[0].sms_template_id.sudo()
         if not template:
             raise UserError(self.env._("The SMS template of this message was deleted."))
-        bodies = template._render_field("body", messages.visit_id.ids, compute_lang=True)
+        res_ids = self._rendered_ids(messages)
+        bodies = template._render_field("body", list(dict.fromkeys(res_ids.values())), compute_lang=True)
         values, trackers, links = [], [], {}
         for message in messages:
             sms_uuid = uuid.uuid4().hex
@@ -490,7 +526,7 @@ class ClinicCareMessage(models.AbstractModel):
                 {
                     "number": message.destination,
                     "partner_id": message.patient_id.partner_id.id,
-                    "body": bodies[message.visit_id.id],
+                    "body": bodies[res_ids[message.id]],
                     "state": "outgoing",
                     "uuid": sms_uuid,
                 }

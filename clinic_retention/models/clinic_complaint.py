@@ -139,6 +139,9 @@ class ClinicComplaint(models.Model):
         string="Patient's satisfaction with the resolution", aggregator="avg", help="1 to 5"
     )
     response_id = fields.Many2one("clinic.survey.response", string="From survey response", readonly=True)
+    followup_task_id = fields.Many2one(
+        "clinic.followup.task", string="From follow-up", index="btree_not_null", ondelete="set null", readonly=True
+    )
     escalation_level = fields.Integer(readonly=True, copy=False, tracking=True)
     escalated_date = fields.Datetime(readonly=True, copy=False)
     resolved_date = fields.Datetime(readonly=True, copy=False, tracking=True)
@@ -231,8 +234,18 @@ class ClinicComplaint(models.Model):
                 # the deadlines follow the severity's SLA (the form sends what it computed)
                 vals.pop("deadline", None)
                 vals.pop("second_deadline", None)
+        tasks = self.env["clinic.followup.task"].browse(
+            {v["followup_task_id"] for v in vals_list if v.get("followup_task_id")}
+        )
+        tasks.check_access("write")  # only from a follow-up the user works on
         complaints = super().create(vals_list)
         complaints._subscribe_responsible()
+        for complaint in complaints.filtered("followup_task_id"):
+            complaint.followup_task_id.message_post(
+                body=self.env._(
+                    "Complaint %(reference)s registered during this follow-up.", reference=complaint.reference
+                )
+            )
         return complaints
 
     def write(self, vals):

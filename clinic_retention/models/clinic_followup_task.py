@@ -36,6 +36,8 @@ OUTCOMES = [
     ("visit_booked", "Visit booked"),
     ("refused", "Refused"),
     ("wrong_number", "Wrong number"),
+    ("call_back", "Call back later"),
+    ("reschedule", "Asked to reschedule"),
 ]
 
 # Outcomes that count as a success in reports (issue: success = reached or booked).
@@ -77,6 +79,9 @@ class ClinicFollowupTask(models.Model):
     partner_id = fields.Many2one(related="patient_id.partner_id", string="Contact")
     patient_phone = fields.Char(compute="_compute_patient_phone", string="Phone")
     patient_lang = fields.Selection(related="patient_id.lang", string="Language")
+    patient_leave_reason = fields.Selection(
+        related="patient_id.leave_reason", readonly=False, string="Reason for leaving"
+    )
     department_id = fields.Many2one("clinic.department", required=True, index=True, tracking=True, check_company=True)
     reason = fields.Selection(REASONS, required=True, default="manual", tracking=True)
     rule_id = fields.Many2one("clinic.recall.rule", string="Recall rule", index="btree_not_null", ondelete="set null")
@@ -490,10 +495,12 @@ class ClinicFollowupTask(models.Model):
         return tasks
 
     @api.model
-    def _open_for_visits(self, visits, reason, max_age_days=14):
+    def _open_for_visits(self, visits, reason, max_age_days=14, title=None, notes=None):
         """One task per visit (no-show, cancellation), assigned round-robin
         in the department's team; never twice for a visit and reason, and
-        nothing for visits older than ``max_age_days`` (history imports)."""
+        nothing for visits older than ``max_age_days`` (history imports).
+        ``title`` and ``notes`` (HTML) replace the reason's default title and
+        fill the task's notes (e.g. the times the patient asked for)."""
         oldest = fields.Datetime.now() - timedelta(days=max_age_days)
         visits = visits.filtered(lambda v: v.start >= oldest)
         keys = {visit: f"{reason}:v{visit.id}" for visit in visits}
@@ -510,7 +517,8 @@ class ClinicFollowupTask(models.Model):
             assignees = self._balanced_assignees(department, department.member_ids, len(todo))
             vals_list += [
                 {
-                    "name": titles[reason],
+                    "name": title or titles[reason],
+                    "notes": notes or False,
                     "patient_id": visit.patient_id.id,
                     "department_id": department.id,
                     "reason": reason,

@@ -10,6 +10,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import html2plaintext
 
 from ..tools.clinic_time import clinic_tz
+from .clinic_visit_reminder import PATIENT_KINDS
 
 # Models whose records are about a patient: their chatter, attachments,
 # activities and queued messages belong to the patient's data.
@@ -222,7 +223,9 @@ class ClinicPatient(models.Model):
                         ("mail_mail_id", "in", mails.ids),
                         ("sms_id", "in", sms.ids),
                         "&",
+                        "&",
                         ("patient_id", "in", self.ids),
+                        ("kind", "not in", PATIENT_KINDS),
                         "|",
                         ("state", "=", "queued"),
                         "&",
@@ -233,6 +236,24 @@ class ClinicPatient(models.Model):
             )
             ledger.write({"state": "cancelled", "skip_reason": "no_consent", "next_attempt_date": False})
             count += len(ledger.filtered(lambda m: not m.mail_mail_id and not m.sms_id))
+        else:
+            # greetings (birthday) still waiting in the ledger are not sent either
+            greetings = (
+                self.env["clinic.visit.reminder"]
+                .sudo()
+                .search(
+                    [
+                        ("patient_id", "in", self.ids),
+                        ("kind", "in", PATIENT_KINDS),
+                        ("state", "in", ("queued", "failed")),
+                    ]
+                )
+                .filtered(lambda m: m.state == "queued" or m.next_attempt_date)
+            )
+            greetings.mail_mail_id.filtered(lambda mail: mail.state == "outgoing").write({"state": "cancel"})
+            greetings.sms_id.filtered(lambda one: one.state == "outgoing").write({"state": "canceled"})
+            greetings.write({"state": "cancelled", "skip_reason": "no_marketing_consent", "next_attempt_date": False})
+            count += len(greetings)
         if count:
             for patient in self:
                 patient.sudo().message_post(

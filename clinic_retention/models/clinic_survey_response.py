@@ -7,6 +7,13 @@ SCORE_FIELDS = ("score", "waiting_score", "doctor_score", "staff_score", "cleanl
 COMMENT_MAX_LENGTH = 2000
 # Before the first answer the link works this long after it was sent.
 LINK_VALIDITY_DAYS = 30
+SOURCES = [
+    ("survey", "Patient, by the survey link"),
+    ("phone", "Staff, from a phone follow-up"),
+    ("front_desk", "Staff, from a paper or kiosk form"),
+]
+# Answers a staff member typed in for the patient
+STAFF_SOURCES = ("phone", "front_desk")
 
 
 class ClinicSurveyResponse(models.Model):
@@ -31,17 +38,18 @@ class ClinicSurveyResponse(models.Model):
     doctor_id = fields.Many2one("res.users", index="btree_not_null")
     company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
     source = fields.Selection(
-        [("survey", "Patient, by the survey link"), ("phone", "Staff, from a phone follow-up")],
+        SOURCES,
         string="Answered by",
         required=True,
         default="survey",
-        help="Survey link: the patient answered themselves. Phone: a staff member entered the patient's score.",
+        help="Survey link: the patient answered themselves. Phone: a staff member entered the patient's score. "
+        "Front desk: a staff member entered the patient's paper or kiosk questionnaire.",
     )
     recorded_by_id = fields.Many2one(
         "res.users",
         string="Entered by",
         readonly=True,
-        help="The staff member who entered a score taken by phone.",
+        help="The staff member who entered a score taken by phone or a paper or kiosk questionnaire.",
     )
     task_id = fields.Many2one("clinic.followup.task", string="Follow-up", index="btree_not_null", ondelete="set null")
     state = fields.Selection(
@@ -107,7 +115,7 @@ class ClinicSurveyResponse(models.Model):
                 vals.setdefault("doctor_id", visit.doctor_id.id)
                 vals.setdefault("company_id", visit.company_id.id)
             vals.setdefault("expiry_date", now + timedelta(days=LINK_VALIDITY_DAYS))
-            if vals.get("source") == "phone":
+            if vals.get("source") in STAFF_SOURCES:
                 vals.setdefault("recorded_by_id", self.env.uid)
         responses = super().create(vals_list)
         responses.filtered(lambda r: r.state == "answered")._open_complaint_if_low()

@@ -1,5 +1,7 @@
 from datetime import timedelta
 
+from markupsafe import Markup
+
 from odoo import api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import create_index
@@ -10,6 +12,7 @@ CONFIRMATION_STATES = [
     ("unconfirmed", "Not confirmed"),
     ("confirmed", "Confirmed by the patient"),
     ("cancelled", "Cancelled by the patient"),
+    ("reschedule", "Patient asked for another time"),
 ]
 
 VISIT_STATES = [
@@ -464,7 +467,7 @@ class ClinicVisit(models.Model):
         self.ensure_one()
         if self.start <= fields.Datetime.now():
             return False
-        return self.state == "scheduled" or self.confirmation_state == "cancelled"
+        return self.state == "scheduled" or self.confirmation_state in ("cancelled", "reschedule")
 
     def _patient_confirm(self):
         """The patient confirmed from the reminder link. Idempotent."""
@@ -494,6 +497,38 @@ class ClinicVisit(models.Model):
             Task._open_for_visits(self, "cancellation")
         return True
 
+    def _patient_reschedule(self, preferred):
+        """The patient cannot come and wrote, from the reminder link, when
+        they could: the visit is cancelled and the department's team gets a
+        rebooking task with their words. Idempotent (a second submission
+        changes nothing and opens no second task)."""
+        self.ensure_one()
+        if self.state != "scheduled":
+            return False
+        self.write(
+            {
+                "state": "cancelled",
+                "confirmation_state": "reschedule",
+                "confirmation_date": fields.Datetime.now(),
+            }
+        )
+        self.message_post(
+            body=self.env._(
+                "The patient asked for another time from the reminder link: %(preferred)s", preferred=preferred
+            )
+        )
+        Task = self.env["clinic.followup.task"].sudo()
+        reopened = Task.search([("booked_visit_id", "=", self.id), ("is_closed", "=", False)])
+        notes = Markup("<p>%s</p>%s") % (
+            self.env._("The patient asked for another time. Their preferred days and times:"),
+            tools.plaintext2html(preferred),
+        )
+        if reopened:
+            reopened.write({"notes": notes + (reopened[0].notes or "")})
+        else:
+            Task._open_for_visits(self, "cancellation", title=Task._rebook_title("another_time"), notes=notes)
+        return True
+
     # ------------------------------------------------------------------
     # State buttons
     # ------------------------------------------------------------------
@@ -520,7 +555,16 @@ class ClinicVisit(models.Model):
         return self._set_state("no_show", ("scheduled",))
 
     def action_cancel(self):
-        return self._set_state("cancelled", ("scheduled",))
+        """Cancelled by staff (e.g. the patient phoned): like a cancellation
+        from the link, the department's team gets a task to rebook, unless
+        a follow-up already works on it (the one that booked the visit, or
+        the one rescheduling it: context ``clinic_no_rebooking_task``)."""
+        self._set_state("cancelled", ("scheduled",))
+        if not self.env.context.get("clinic_no_rebooking_task"):
+            Task = self.env["clinic.followup.task"].sudo()
+            reopened = Task.search([("booked_visit_id", "in", self.ids), ("is_closed", "=", False)]).booked_visit_id
+            Task._open_for_visits(self - reopened, "cancellation", title=Task._rebook_title("staff"))
+        return True
 
     def action_reset_scheduled(self):
         return self._set_state("scheduled", ("no_show", "cancelled", "done"))

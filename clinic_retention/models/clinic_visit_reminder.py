@@ -10,7 +10,14 @@ MESSAGE_KINDS = [
     ("day_before", "Reminder the day before"),
     ("two_hours", "Reminder shortly before"),
     ("satisfaction", "Thank-you and survey"),
+    # sent by an agent from a follow-up task (see clinic_care_message_task.py)
+    ("recall_invitation", "Recall invitation"),
+    ("reactivation", "Reactivation"),
+    ("unreachable", "Unreachable after attempts"),
+    ("birthday", "Birthday greeting"),
 ]
+# Kinds about the patient, not a visit: their key is ``message_key``.
+PATIENT_KINDS = ("birthday",)
 # Kinds counted by the daily cap (a thank-you is not a reminder).
 REMINDER_KINDS = ("day_before", "two_hours")
 
@@ -30,6 +37,7 @@ LIVE_STATES = ("queued", "sent", "delivered", "failed", "bounced")
 
 SKIP_REASONS = [
     ("no_consent", "No consent to care messages"),
+    ("no_marketing_consent", "No consent to marketing messages"),
     ("do_not_contact", "Patient asked not to be contacted"),
     ("blacklisted", "Number or email blacklisted (opted out)"),
     ("no_email", "No email address"),
@@ -85,6 +93,7 @@ PERMANENT_FAILURES = {"mail_email_invalid", "mail_email_missing", "mail_bounce",
 
 CLAIM_COLUMNS = (
     "visit_id",
+    "message_key",
     "patient_id",
     "company_id",
     "department_id",
@@ -123,13 +132,36 @@ class ClinicVisitReminder(models.Model):
     _rec_name = "kind"
     _check_company_auto = True
 
-    visit_id = fields.Many2one("clinic.visit", required=True, index=True, ondelete="cascade", check_company=True)
-    patient_id = fields.Many2one(related="visit_id.patient_id", store=True, index=True)
-    company_id = fields.Many2one(related="visit_id.company_id", store=True, index=True)
-    department_id = fields.Many2one(related="visit_id.department_id", store=True, index=True)
+    visit_id = fields.Many2one("clinic.visit", index=True, ondelete="cascade", check_company=True)
+    task_id = fields.Many2one(
+        "clinic.followup.task",
+        string="Follow-up",
+        index="btree_not_null",
+        ondelete="cascade",
+        help="The follow-up task an agent sent this message from (recall invitation, reactivation...).",
+    )
+    task_key = fields.Char(
+        copy=False,
+        readonly=True,
+        help="A message sent from a follow-up: the task, kind, channel and day. Unique, so a double click sends once.",
+    )
+    message_key = fields.Char(
+        readonly=True,
+        copy=False,
+        help="The exactly-once key of a message about the patient rather than a visit, e.g. birthday:<patient>:<year>.",
+    )
+    patient_id = fields.Many2one(
+        "clinic.patient", compute="_compute_about", store=True, readonly=False, index=True, ondelete="cascade"
+    )
+    company_id = fields.Many2one("res.company", compute="_compute_about", store=True, readonly=False, index=True)
+    department_id = fields.Many2one(
+        "clinic.department", compute="_compute_about", store=True, readonly=False, index=True
+    )
     kind = fields.Selection(MESSAGE_KINDS, required=True)
     channel = fields.Selection(REMINDER_CHANNELS, required=True)
-    visit_start = fields.Datetime(required=True, help="The visit time the message is about.")
+    visit_start = fields.Datetime(
+        help="The visit time the message is about (empty for a message sent from a follow-up or about the patient)."
+    )
     state = fields.Selection(REMINDER_STATES, string="Status", required=True, default="queued", index=True)
     skip_reason = fields.Selection(SKIP_REASONS, string="Reason not sent")
     deferred_reason = fields.Selection(
@@ -166,6 +198,13 @@ class ClinicVisitReminder(models.Model):
             "unique(visit_id, kind, channel, visit_start)",
             "This message was already sent for this visit.",
         ),
+        ("task_key_uniq", "unique(task_key)", "This message was already sent from this follow-up today."),
+        ("message_key_uniq", "unique(message_key)", "This message was already sent to this patient."),
+        (
+            "visit_or_task",
+            "CHECK(visit_id IS NOT NULL OR task_id IS NOT NULL OR message_key IS NOT NULL)",
+            "A care message is about a visit, a follow-up or a patient.",
+        ),
     ]
 
     def _auto_init(self):
@@ -182,6 +221,24 @@ class ClinicVisitReminder(models.Model):
         create_index(self.env.cr, "clinic_visit_reminder_cap_idx", self._table, ["patient_id", "channel", "local_date"])
         return result
 
+    @api.depends(
+        "visit_id.patient_id",
+        "visit_id.company_id",
+        "visit_id.department_id",
+        "task_id.patient_id",
+        "task_id.company_id",
+        "task_id.department_id",
+    )
+    def _compute_about(self):
+        """A visit's or a follow-up's message is about its patient, company and
+        department; a message about the patient (birthday) keeps the patient
+        and company it was written for."""
+        for message in self:
+            about = message.visit_id or message.task_id
+            message.patient_id = about.patient_id or message.patient_id
+            message.company_id = about.company_id or message.company_id
+            message.department_id = about.department_id or message.department_id
+
     @api.depends("kind", "channel", "visit_id")
     def _compute_display_name(self):
         kinds = dict(self._fields["kind"]._description_selection(self.env))
@@ -197,7 +254,9 @@ class ClinicVisitReminder(models.Model):
     def _claim(self, rows):
         """Write ``rows`` to the ledger, skipping those whose key is already
         there (``INSERT ... ON CONFLICT DO NOTHING``): only the rows returned
-        may be acted upon. Two runs at once cannot both claim a row."""
+        may be acted upon. Two runs at once cannot both claim a row. The key
+        is the visit, kind, channel and visit time, or ``message_key`` for a
+        message about the patient."""
         if not rows:
             return self.browse()
         self.env.flush_all()
@@ -212,7 +271,7 @@ class ClinicVisitReminder(models.Model):
                 """
             INSERT INTO clinic_visit_reminder (%s, attempt_count, create_uid, write_uid, create_date, write_date)
             VALUES %s
-            ON CONFLICT (visit_id, kind, channel, visit_start) DO NOTHING
+            ON CONFLICT DO NOTHING
             RETURNING id
             """,
                 SQL(", ").join(SQL.identifier(column) for column in CLAIM_COLUMNS),
@@ -338,6 +397,7 @@ class ClinicVisitReminder(models.Model):
     def _open_followup_tasks(self):
         """One follow-up task per message that could not be delivered, for
         the department's team, saying what happened in plain words."""
+        self.filtered(lambda m: m.task_id and not m.visit_id)._report_to_task()
         messages = self.filtered(lambda m: not m.followup_task_id and m.visit_id)
         if not messages:
             return self.env["clinic.followup.task"]
@@ -387,6 +447,23 @@ class ClinicVisitReminder(models.Model):
             if task:
                 message.followup_task_id = task
         return tasks
+
+    def _report_to_task(self):
+        """A message an agent sent from a follow-up did not arrive: the
+        follow-up says so (it is already the task to reach the patient)."""
+        kinds = dict(self._fields["kind"]._description_selection(self.env))
+        channels = dict(self._fields["channel"]._description_selection(self.env))
+        failures = dict(self._fields["failure_type"]._description_selection(self.env))
+        for message in self:
+            message.task_id.sudo().message_post(
+                body=self.env._(
+                    "The %(channel)s “%(kind)s” could not be delivered to %(destination)s: %(why)s",
+                    channel=channels.get(message.channel, ""),
+                    kind=kinds.get(message.kind, ""),
+                    destination=message.destination or "-",
+                    why=" ".join(filter(None, [failures.get(message.failure_type, ""), message.failure_reason])),
+                )
+            )
 
     @api.model
     def _update_from_mails(self, mails, failure_type=None, failure_reason=False):

@@ -26,6 +26,13 @@ class ResCompany(models.Model):
         "definition.",
     )
 
+    clinic_churn_exclude_natural = fields.Boolean(
+        string="Leave natural attrition out of churn",
+        default=True,
+        help="Patients who left for a natural reason (deceased, moved away, treatment finished) "
+        "count neither as retained nor as lost in the retention KPIs (PRR, churn).",
+    )
+
     # Satisfaction and complaints
     clinic_complaint_threshold = fields.Integer(
         string="Low score opens a complaint at or below",

@@ -7,6 +7,7 @@ class ResConfigSettings(models.TransientModel):
     clinic_new_days = fields.Integer(related="company_id.clinic_new_days", readonly=False)
     clinic_lapse_days = fields.Integer(related="company_id.clinic_lapse_days", readonly=False)
     clinic_active_days = fields.Integer(related="company_id.clinic_active_days", readonly=False)
+    clinic_churn_exclude_natural = fields.Boolean(related="company_id.clinic_churn_exclude_natural", readonly=False)
     clinic_complaint_threshold = fields.Integer(related="company_id.clinic_complaint_threshold", readonly=False)
     clinic_survey_edit_days = fields.Integer(related="company_id.clinic_survey_edit_days", readonly=False)
     clinic_sla_low_hours = fields.Integer(related="company_id.clinic_sla_low_hours", readonly=False)

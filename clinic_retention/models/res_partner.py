@@ -1,9 +1,12 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..tools.phone import InvalidPhoneNumber, to_e164
+from ..tools.phone import InvalidPhoneNumber, example_number, to_e164
 
 PHONE_FIELDS = ("phone", "mobile")
+# The example of the former invalid-number message (its translations are
+# reused, with the country's own example, until the new text is translated).
+LEGACY_EXAMPLE = "+86 138 0013 8000"
 
 
 class ResPartner(models.Model):
@@ -65,6 +68,40 @@ class ResPartner(models.Model):
 
     @api.model
     def _clinic_invalid_phone_message(self, number, country):
+        """The error for a number that is not valid in ``country``, with an
+        example number of that country (of the company's when none)."""
+        example = example_number((country or self.env.company.country_id).code) or "+44 7400 123456"
+        message = self._clinic_invalid_phone_text(number, country, example)
+        if self.env.lang and self.env.lang != "en_US":
+            english = self.with_context(lang="en_US")
+            if message == english._clinic_invalid_phone_text(number, country, example):
+                # Not translated yet: the former text's translation, with the
+                # country's example in place of the fixed one.
+                legacy = self._clinic_invalid_phone_legacy_text(number, country)
+                if legacy != english._clinic_invalid_phone_legacy_text(number, country):
+                    head, found, tail = legacy.rpartition(LEGACY_EXAMPLE)
+                    message = f"{head}{example}{tail}" if found else legacy
+        return message
+
+    @api.model
+    def _clinic_invalid_phone_text(self, number, country, example):
+        if country:
+            return self.env._(
+                'The phone number "%(number)s" is not a valid number in %(country)s. '
+                "Check the digits, or write it with its country code, e.g. %(example)s.",
+                number=number,
+                country=country.name,
+                example=example,
+            )
+        return self.env._(
+            'The phone number "%(number)s" is not valid. Write it with its country '
+            "code, e.g. %(example)s, or set the patient's country.",
+            number=number,
+            example=example,
+        )
+
+    @api.model
+    def _clinic_invalid_phone_legacy_text(self, number, country):
         if country:
             return self.env._(
                 'The phone number "%(number)s" is not a valid number in %(country)s. '

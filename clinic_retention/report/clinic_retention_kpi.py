@@ -3,6 +3,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, models
 from odoo.tools import SQL
 
+from ..models.clinic_patient_leave import NATURAL_LEAVE_REASONS
 from ..tools.clinic_time import local_midnight_utc, local_today
 
 KPI_COLUMNS = (
@@ -35,6 +36,9 @@ class ClinicRetentionKpi(models.AbstractModel):
       ``clinic_active_days`` before it (365 by default: the company setting);
     - S: active at the start; E: active at the end; N: new, i.e. whose first
       done visit falls in the period;
+    - patients who left for a natural reason (``NATURAL_LEAVE_REASONS``:
+      deceased, moved away, treatment finished) are neither in S nor in E
+      when the company says so (``clinic_churn_exclude_natural``, default);
     - PRR = (E − N) / S; lost: active at the start, not at the end; churn =
       lost / S; lost revenue: what the lost patients billed in the 12 months
       before the period;
@@ -72,7 +76,7 @@ class ClinicRetentionKpi(models.AbstractModel):
                    pp.revenue_period,
                    flags.at_start,
                    flags.at_end,
-                   pp.first_visit >= p.period_start AS is_new,
+                   pp.first_visit >= p.period_start AND NOT attrition.is_natural AS is_new,
                    flags.at_start AND NOT flags.at_end AS lost
               FROM (
                 SELECT v.patient_id,
@@ -90,12 +94,19 @@ class ClinicRetentionKpi(models.AbstractModel):
                  GROUP BY v.patient_id
               ) pp
              CROSS JOIN LATERAL (
+                SELECT p.exclude_natural AND EXISTS (
+                           SELECT 1 FROM clinic_patient np
+                            WHERE np.id = pp.patient_id AND np.leave_reason IN %(natural)s) AS is_natural
+             ) attrition
+             CROSS JOIN LATERAL (
                 SELECT COALESCE(pp.last_before_start > p.period_start - make_interval(days => p.active_days), FALSE)
-                           AS at_start,
-                       pp.last_visit > p.period_end - make_interval(days => p.active_days) AS at_end
+                           AND NOT attrition.is_natural AS at_start,
+                       pp.last_visit > p.period_end - make_interval(days => p.active_days)
+                           AND NOT attrition.is_natural AS at_end
              ) flags
             """,
             visits=self._period_visits_sql(visit_filter),
+            natural=NATURAL_LEAVE_REASONS,
         )
 
     @api.model
@@ -253,13 +264,15 @@ class ClinicRetentionKpi(models.AbstractModel):
         return SQL(" UNION ALL ").join(
             SQL(
                 "SELECT %s::int AS seq, %s::timestamp AS period_start, %s::timestamp AS period_end, "
-                "%s::int[] AS department_ids, %s::int AS company_id, %s::int AS active_days",
+                "%s::int[] AS department_ids, %s::int AS company_id, %s::int AS active_days, "
+                "%s::bool AS exclude_natural",
                 seq,
                 start,
                 end,
                 scope.ids or None,
                 company.id,
                 company.clinic_active_days or 365,
+                company.clinic_churn_exclude_natural,
             )
             for seq, (start, end, scope) in enumerate(
                 (*self._bounds(date_from, date_to, company), scope) for date_from, date_to in bounds for scope in scopes

@@ -40,7 +40,8 @@ class ClinicRetentionReport(models.Model):
     _depends = {
         "clinic.visit": ["patient_id", "department_id", "company_id", "state", "start", "amount"],
         "clinic.department": ["company_id"],
-        "res.company": ["clinic_active_days"],
+        "res.company": ["clinic_active_days", "clinic_churn_exclude_natural"],
+        "clinic.patient": ["leave_reason"],
     }
 
     @api.model
@@ -56,7 +57,8 @@ class ClinicRetentionReport(models.Model):
                    d.id AS department_id,
                    ARRAY[d.id] AS department_ids,
                    d.company_id AS company_id,
-                   COALESCE(c.clinic_active_days, 365) AS active_days
+                   COALESCE(c.clinic_active_days, 365) AS active_days,
+                   COALESCE(c.clinic_churn_exclude_natural, FALSE) AS exclude_natural
               FROM clinic_department d
               JOIN res_company c ON c.id = d.company_id
              CROSS JOIN LATERAL (SELECT %(tz)s AS name) tz

@@ -18,7 +18,9 @@ class ClinicSatisfactionReport(models.Model):
     department_id = fields.Many2one("clinic.department", readonly=True)
     doctor_id = fields.Many2one("res.users", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
-    source = fields.Selection([("survey", "Survey link"), ("phone", "Phone follow-up")], readonly=True)
+    source = fields.Selection(
+        [("survey", "Survey link"), ("phone", "Phone follow-up"), ("front_desk", "Paper or kiosk form")], readonly=True
+    )
     response_count = fields.Integer(string="Responses", readonly=True)
     score = fields.Float(string="Average score", readonly=True, aggregator="avg", digits=(3, 2))
     satisfied_pct = fields.Float(string="% satisfied (4-5)", readonly=True, aggregator="avg", digits=(5, 1))

@@ -4,6 +4,10 @@ from . import test_complaint
 from . import test_followup_task
 from . import test_patient
 from . import test_patient_phone
+from . import test_survey_entry
+from . import test_patient_bulk_task
+from . import test_patient_bulk_message
+from . import test_onboarding
 from . import test_public_forms
 from . import test_recall_concurrency
 from . import test_recall_engine
@@ -29,5 +33,12 @@ from . import test_treatment_plan
 from . import test_referral
 from . import test_conversion_report
 from . import test_crm_ui
+from . import test_followup_board
+from . import test_followup_messages
+from . import test_visit_reschedule
+from . import test_followup_board_ui
+from . import test_patient_segments
+from . import test_birthday_greetings
+from . import test_patient_leave
 from . import test_i18n
 from . import test_i18n_screenshots

@@ -63,6 +63,8 @@ EXPECTED = {
     "clinic.recovery.criterion": CONFIG,
     "clinic.followup.task.reached": staff((N, N, Y, N), (N, N, N, N), (N, N, Y, N), (N, N, N, N)),
     "clinic.followup.task.reached.line": staff((N, N, Y, N), (N, N, N, N), (N, N, Y, N), (N, N, N, N)),
+    # issue 17: "call back at..." on a task, like the reached wizard
+    "clinic.followup.task.callback": staff((N, N, Y, N), (N, N, N, N), (N, N, Y, N), (N, N, N, N)),
     # CRM (issue 13): need grades are shared configuration like stages; treatment
     # plans follow their department (agents of other departments may record one
     # as its consultant); the funnel and referral reports are SQL views
@@ -89,6 +91,13 @@ EXPECTED = {
     "clinic.audit.log": staff(NONE, NONE, R, NONE),
     "clinic.patient.consent": staff(R, R, R, R),
     "clinic.patient.anonymise": staff(NONE, NONE, (N, N, Y, N), NONE),
+    # issue 17: front-desk satisfaction forms and bulk follow-ups are staff
+    # wizards (what they may do is checked when they run); activating recall
+    # templates is the managers'
+    "clinic.survey.response.entry": WIZARD,
+    "clinic.patient.bulk.task": WIZARD,
+    "clinic.patient.bulk.message": WIZARD,
+    "clinic.recall.rule.activate": staff(NONE, NONE, (N, N, Y, N), NONE, other_company=(N, N, Y, N)),
 }
 
 
@@ -215,6 +224,8 @@ class TestAccessRights(ClinicRetentionCase):
             return env[model].create({"template_id": template.id, "name": "Pain"})
         if model == "clinic.followup.task.reached":
             return self._as_author(model).create({"task_id": self._task().id, "note": "Chest pain"})
+        if model == "clinic.followup.task.callback":
+            return self._as_author(model).create({"task_id": self._task().id, "note": "After work"})
         if model == "clinic.followup.task.reached.line":
             wizard = self._as_author("clinic.followup.task.reached").create({"task_id": self._scored_task().id})
             self.assertTrue(wizard.recovery_line_ids)
@@ -273,6 +284,18 @@ class TestAccessRights(ClinicRetentionCase):
             return target.consent_ids
         if model == "clinic.patient.anonymise":
             return self._as_author(model).create({"patient_id": self._patient("To forget").id})
+        if model == "clinic.survey.response.entry":
+            return self._as_author(model).create({"visit_id": patient.visit_ids[:1].id, "score": "4"})
+        if model == "clinic.patient.bulk.task":
+            return self._as_author(model).create(
+                {"patient_ids": [(6, 0, patient.ids)], "department_id": self.dental.id}
+            )
+        if model == "clinic.patient.bulk.message":
+            return self._as_author(model).create(
+                {"patient_ids": [(6, 0, patient.ids)], "department_id": self.dental.id}
+            )
+        if model == "clinic.recall.rule.activate":
+            return self._as_author(model).create({"department_id": self.dental.id})
         raise AssertionError(f"no target for {model}")
 
     def _create(self, model, user):
@@ -318,6 +341,10 @@ class TestAccessRights(ClinicRetentionCase):
             "clinic.audit.log": {"event": "excel_export"},
             "clinic.patient.consent": {"patient_id": self.history_patient.id, "kind": "care"},
             "clinic.patient.anonymise": {"patient_id": self.history_patient.id},
+            "clinic.survey.response.entry": {"visit_id": self.history_patient.visit_ids[:1].id, "score": "3"},
+            "clinic.patient.bulk.task": {"department_id": self.dental.id},
+            "clinic.patient.bulk.message": {"department_id": self.dental.id},
+            "clinic.recall.rule.activate": {"department_id": self.dental.id},
             "clinic.need.grade": {"code": "A", "name": "Another A"},
             "clinic.treatment.plan": {
                 "name": "Bridge",
@@ -334,7 +361,7 @@ class TestAccessRights(ClinicRetentionCase):
             vals = {"task_id": self._task().id, "name": "Sleep", "score": 2}
         elif model == "clinic.recovery.criterion":
             vals = {"template_id": self.env["clinic.recovery.template"].create({"name": "T"}).id, "name": "C"}
-        elif model == "clinic.followup.task.reached":
+        elif model in ("clinic.followup.task.reached", "clinic.followup.task.callback"):
             vals = {"task_id": self._task().id}
         elif model == "clinic.followup.task.reached.line":
             wizard = self.env["clinic.followup.task.reached"].with_user(user).create({"task_id": self._task().id})
@@ -361,6 +388,7 @@ class TestAccessRights(ClinicRetentionCase):
         "clinic.recovery.template": {"name": "Changed"},
         "clinic.recovery.criterion": {"name": "Changed"},
         "clinic.followup.task.reached": {"note": "Changed"},
+        "clinic.followup.task.callback": {"note": "Changed"},
         "clinic.followup.task.reached.line": {"note": "Changed"},
         "clinic.visit.reminder": {"destination": "+8613999999999"},
         "clinic.survey.response": {"score": 5},
@@ -373,6 +401,10 @@ class TestAccessRights(ClinicRetentionCase):
         "clinic.audit.log": {"description": "Changed"},
         "clinic.patient.consent": {"source": "phone"},
         "clinic.patient.anonymise": {"note": "Changed"},
+        "clinic.survey.response.entry": {"comment": "Changed"},
+        "clinic.patient.bulk.task": {"name": "Changed"},
+        "clinic.patient.bulk.message": {"channel": "sms"},
+        "clinic.recall.rule.activate": {"service_id": False},
     }
 
     def _write_vals(self, model):
@@ -410,7 +442,10 @@ class TestAccessRights(ClinicRetentionCase):
                         self.assertEqual(self._allowed(call), allowed)
 
     def test_every_model_is_in_the_matrix(self):
-        models = self.env["ir.model"].search([("model", "=like", "clinic.%")]).mapped("model")
+        # this addon's models (the bridge addons test theirs)
+        own = self.env["ir.model.data"].search([("model", "=", "ir.model"), ("module", "=", "clinic_retention")])
+        models = self.env["ir.model"].browse(own.mapped("res_id")).filtered(lambda m: m.model.startswith("clinic."))
+        models = models.mapped("model")
         stored = {m for m in models if not self.env[m]._abstract}
         self.assertEqual(stored - EXPECTED.keys(), set(), "add the new model to EXPECTED")
         self.assertEqual(EXPECTED.keys() - stored, set())

@@ -16,7 +16,9 @@ NAME = "Zbigniew Quetzalcoatl"
 MOBILE = "139 1234 5678"
 EMAIL = "zq.patient@example.org"
 # what must be left nowhere once the patient is anonymised
-TRACES = ["Zbigniew", "Quetzalcoatl", "13912345678", "1234 5678", "zq.patient@example.org"]
+# the mobile as typed and as stored; "1234 5678" alone would also match Odoo's
+# own event demo contact (+86 21 1234 5678) once the events bridge is installed
+TRACES = ["Zbigniew", "Quetzalcoatl", "13912345678", MOBILE, "zq.patient@example.org"]
 PERIOD = (date(2026, 1, 1), date(2026, 6, 30))
 
 

@@ -114,6 +114,7 @@ class TestPublicRoutesFuzz(HttpCase):
                 "/clinic/complaint",
                 "/clinic/visit/<int:visit_id>/<string:token>",
                 "/clinic/visit/<int:visit_id>/<string:token>/<string:answer>",
+                "/clinic/visit/<int:visit_id>/<string:token>/reschedule",
                 "/clinic/feedback/<int:response_id>/<string:token>",
             },
         )
@@ -135,6 +136,8 @@ class TestPublicRoutesFuzz(HttpCase):
                 self._check(self.url_open(url), url)
             for url in (
                 f"/clinic/visit/{visit.id}/{value}/cancel",
+                f"/clinic/visit/{visit.id}/{value}/reschedule",
+                f"/clinic/visit/{value}/{visit.access_token}/reschedule",
                 f"/clinic/visit/{visit.id}/{visit.access_token}/{value}",
                 f"/clinic/feedback/{response.id}/{value}",
             ):
@@ -142,6 +145,8 @@ class TestPublicRoutesFuzz(HttpCase):
         # the real tokens without a CSRF token, or with a forged one
         for data in ({}, {"csrf_token": "forged"}, {"csrf_token": SCRIPT}):
             self._check(self.url_open(f"/clinic/visit/{visit.id}/{visit.access_token}/cancel", data=data), "csrf")
+            reschedule = f"/clinic/visit/{visit.id}/{visit.access_token}/reschedule"
+            self._check(self.url_open(reschedule, data={**data, "preferred": SCRIPT}), "csrf")
             self._check(self.url_open(f"/clinic/feedback/{response.id}/{response.access_token}", data=data), "csrf")
         self.assertEqual(self._snapshot(), before)
 

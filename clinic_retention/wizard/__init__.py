@@ -4,3 +4,8 @@ from . import clinic_retention_dashboard
 from . import clinic_patient_anonymise
 from . import privacy_lookup_wizard
 from . import privacy_lookup_wizard_line
+from . import clinic_followup_task_callback
+from . import clinic_survey_response_entry
+from . import clinic_patient_bulk_task
+from . import clinic_recall_rule_activate
+from . import clinic_patient_bulk_message

@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 from ..models.clinic_followup_task import TASK_CHANNELS
 
@@ -21,7 +22,7 @@ class ClinicFollowupTaskReached(models.TransientModel):
     task_id = fields.Many2one("clinic.followup.task", required=True, ondelete="cascade")
     patient_id = fields.Many2one(related="task_id.patient_id")
     outcome = fields.Selection(
-        [("reached", "Reached"), ("refused", "Refused further care")],
+        [("reached", "Reached"), ("reschedule", "Asked to reschedule"), ("refused", "Refused further care")],
         required=True,
         default="reached",
     )
@@ -37,6 +38,7 @@ class ClinicFollowupTaskReached(models.TransientModel):
     )
     health_guidance = fields.Html()
     note = fields.Text()
+    preferred_times = fields.Text(help="When the patient could come instead (days, times).")
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -64,6 +66,8 @@ class ClinicFollowupTaskReached(models.TransientModel):
         self.ensure_one()
         task = self.task_id
         task._check_open()
+        if self.outcome == "reschedule":
+            return self._confirm_reschedule()
         task._record_attempt()
         scores = self.recovery_line_ids.filtered("score")
         # scored while the task is open: a closed task's scores are history agents cannot change
@@ -106,6 +110,35 @@ class ClinicFollowupTaskReached(models.TransientModel):
         if task.satisfaction_score:
             task._record_phone_satisfaction(self.note)
         return {"type": "ir.actions.act_window_close"}
+
+    def _confirm_reschedule(self):
+        """The patient wants another time: their visit of this task (if still
+        to come) is cancelled without a second rebooking task, this task
+        stays open to book the new time (no failed attempt counted) and the
+        booking form opens at once."""
+        task = self.task_id
+        if not (self.preferred_times or "").strip():
+            raise UserError(self.env._("Write when the patient could come instead."))
+        now = fields.Datetime.now()
+        visit = task.visit_id.filtered(lambda v: v.state == "scheduled" and v.start > now)
+        if visit:
+            visit.check_access("write")
+            visit.with_context(clinic_no_rebooking_task=True).action_cancel()
+        task._move_to(
+            "in_progress",
+            outcome="reschedule",
+            channel=self.channel,
+            date_deadline=fields.Date.context_today(self),
+            first_contact_date=task.first_contact_date or now,
+            last_attempt_date=now,
+        )
+        body = self.env._(
+            "The patient asked to reschedule. Preferred days and times: %(times)s", times=self.preferred_times
+        )
+        if visit:
+            body += " " + self.env._("Visit cancelled: %(visit)s.", visit=visit.display_name)
+        task.message_post(body=body)
+        return task.action_book_visit()
 
 
 class ClinicFollowupTaskReachedLine(models.TransientModel):

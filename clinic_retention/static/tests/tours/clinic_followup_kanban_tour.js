@@ -44,8 +44,12 @@ registry.category("web_tour.tours").add("clinic_followup_kanban", {
             run: "click",
         },
         {
-            content: "The task lands in Done",
-            trigger: `body:not(:has(.modal)) ${column("Done")} ${CARD}`,
+            content: "The task lands in Done, folded: it leaves the board of open tasks",
+            trigger: `body:not(:has(.modal)) .o_kanban_group.o_column_folded .o_column_title:contains('Done')`,
+        },
+        {
+            content: "No card of the closed task left",
+            trigger: `body:not(:has(.modal)) .o_kanban_renderer:not(:has(${CARD}))`,
         },
     ],
 });

@@ -1,0 +1,2 @@
+from . import test_patient_mailing
+from . import test_campaign_roi

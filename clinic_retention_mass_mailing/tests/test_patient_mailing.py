@@ -1,0 +1,176 @@
+from odoo.addons.clinic_retention.tests.common import ClinicRetentionCase
+from odoo.addons.mail.tests.common import MockEmail
+from odoo.addons.sms.tests.common import SMSCase
+from odoo.exceptions import AccessError
+from odoo.tests import new_test_user, tagged
+
+
+@tagged("post_install", "-at_install")
+class TestPatientMailing(ClinicRetentionCase, MockEmail, SMSCase):
+    """A campaign to patients reaches only those who consented to marketing
+    and can be reached; the others keep a cancelled trace with the reason,
+    counted on the mailing."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.patient_model = cls.env["ir.model"]._get("clinic.patient")
+        consent = {"marketing_consent": True, "marketing_consent_source": "in_person"}
+        p = cls._patient
+        cls.reachable = p("Reachable", email="reachable@example.com", mobile="139 1234 5678", **consent)
+        cls.no_consent = p("No consent", email="no.consent@example.com", mobile="139 1234 5679")
+        cls.no_consent_no_email = p("No consent no email")
+        cls.blacklisted = p("Blacklisted", email="blacklisted@example.com", mobile="137 1234 5678", **consent)
+        cls.no_email = p("No email", phone="010 6552 9988", **consent)  # a Beijing landline only
+        cls.deceased = p("Deceased", email="deceased@example.com", mobile="139 1234 5670", **consent)
+        cls.complained = p("Complained", email="complained@example.com", mobile="139 1234 5671", **consent)
+        cls.deceased.action_archive()
+        cls.env["clinic.complaint"].create(
+            {
+                "name": "Rude",
+                "description": "Rude at the desk",
+                "patient_id": cls.complained.id,
+                "department_id": cls.dental.id,
+            }
+        )
+        cls.env["mail.blacklist"].sudo()._add("blacklisted@example.com")
+        cls.env["phone.blacklist"].sudo()._add(["+8613712345678"])
+        cls.patients = (
+            cls.reachable
+            | cls.no_consent
+            | cls.no_consent_no_email
+            | cls.blacklisted
+            | cls.no_email
+            | cls.deceased
+            | cls.complained
+        )
+        cls.marketer = new_test_user(
+            cls.env,
+            login="clinic_agent_marketer",
+            groups="clinic_retention.group_clinic_retention_user,mass_mailing.group_mass_mailing_user",
+        )
+
+    def _mailing(self, mailing_type="mail", user=None, **vals):
+        Mailing = self.env["mailing.mailing"].with_user(user or self.manager)
+        mailing = Mailing.create(
+            dict(
+                {
+                    "name": "Spring check-up",
+                    "subject": "Time for your spring check-up",
+                    "body_html": "<p>Book your check-up</p>",
+                    "body_plaintext": "Book your check-up",
+                    "mailing_type": mailing_type,
+                    "mailing_model_id": self.patient_model.id,
+                },
+                **vals,
+            )
+        )
+        # the default domain (complaints left out) with this test's patients
+        mailing.mailing_domain = repr([*mailing._parse_mailing_domain(), ("id", "in", self.patients.ids)])
+        return mailing
+
+    def _traces(self, mailing):
+        return {
+            trace.res_id: trace for trace in self.env["mailing.trace"].search([("mass_mailing_id", "=", mailing.id)])
+        }
+
+    def test_default_domain_leaves_out_recent_complaints(self):
+        mailing = (
+            self.env["mailing.mailing"]
+            .with_user(self.manager)
+            .create({"subject": "Hello", "mailing_model_id": self.patient_model.id})
+        )
+        self.assertIn("('segment_complained', '=', False)", mailing.mailing_domain)
+
+    def test_email_reaches_only_consenting_reachable_patients(self):
+        mailing = self._mailing()
+        with self.mock_mail_gateway():
+            mailing.with_user(self.manager).action_send_mail()
+        traces = self._traces(mailing)
+        self.assertNotIn(self.deceased.id, traces, "archived (deceased) patients are never targeted")
+        self.assertNotIn(self.complained.id, traces, "recent complaints are left out by default")
+        self.assertNotIn(self.blacklisted.id, traces, "blacklisted addresses are left out by the default domain")
+        self.assertIn(traces[self.reachable.id].trace_status, ("outgoing", "sent"))
+        expected = {
+            self.no_consent: ("mail_optout", "no_consent"),
+            self.no_consent_no_email: ("mail_optout", "no_consent"),
+            self.no_email: ("mail_email_missing", False),
+        }
+        for patient, (failure_type, exclusion) in expected.items():
+            with self.subTest(patient=patient.name):
+                trace = traces[patient.id]
+                self.assertEqual(trace.trace_status, "cancel")
+                self.assertEqual(trace.failure_type, failure_type)
+                self.assertEqual(trace.clinic_exclusion, exclusion)
+        self.assertIn("consent", traces[self.no_consent.id].failure_reason)
+        self.assertEqual(len(self._mails), 1, "one e-mail leaves")
+        self.assertIn("reachable@example.com", str(self._mails[0]["email_to"]))
+        mailing.invalidate_recordset()
+        self.assertEqual(mailing.clinic_excluded_no_consent_count, 2)
+        action = mailing.action_view_clinic_excluded()
+        self.assertEqual(self.env["mailing.trace"].search_count(action["domain"]), 2)
+
+    def test_sms_reaches_only_consenting_mobiles(self):
+        mailing = self._mailing("sms")
+        with self.mockSMSGateway():
+            mailing.with_user(self.manager).action_send_sms()
+        traces = self._traces(mailing)
+        self.assertIn(traces[self.reachable.id].trace_status, ("outgoing", "pending", "sent"))
+        self.assertEqual(traces[self.reachable.id].sms_number, "+8613912345678")
+        self.assertNotIn(self.blacklisted.id, traces, "blacklisted numbers are left out by the default domain")
+        expected = {
+            self.no_consent: ("sms_optout", "no_consent"),
+            self.no_consent_no_email: ("sms_optout", "no_consent"),
+            self.no_email: ("sms_number_format", "no_sms_number"),  # the landline is never texted
+        }
+        for patient, (failure_type, exclusion) in expected.items():
+            with self.subTest(patient=patient.name):
+                trace = traces[patient.id]
+                self.assertEqual(trace.trace_status, "cancel")
+                self.assertEqual(trace.failure_type, failure_type)
+                self.assertEqual(trace.clinic_exclusion, exclusion)
+        outgoing = self._new_sms.exists().filtered(lambda sms: sms.state != "canceled")
+        self.assertEqual(outgoing.mapped("number"), ["+8613912345678"])
+        mailing.invalidate_recordset()
+        self.assertEqual(mailing.clinic_excluded_no_consent_count, 2)
+        self.assertEqual(mailing.clinic_excluded_no_number_count, 1)
+
+    def test_control_group_is_held_out_once(self):
+        extra = self.env["clinic.patient"]
+        for index in range(9):
+            extra |= self._patient(
+                f"Control candidate {index}",
+                email=f"candidate{index}@example.com",
+                marketing_consent=True,
+                marketing_consent_source="web",
+            )
+        self.patients |= extra
+        mailing = self._mailing(clinic_control_percent=30)
+        with self.mock_mail_gateway():
+            mailing.with_user(self.manager).action_send_mail()
+        consenting = extra | self.reachable | self.no_email  # 11 would get it (not the blacklisted)
+        control = mailing.clinic_control_ids
+        self.assertEqual(len(control), 3, "30% of the 11 consenting recipients, rounded")
+        self.assertLessEqual(control.patient_id, consenting)
+        traces = self._traces(mailing)
+        self.assertFalse(set(control.patient_id.ids) & set(traces), "the control group gets no message")
+        self.assertEqual(len(traces), len(self.patients) - 3 - 3, "everyone else has a trace")
+        self.assertEqual(mailing._get_remaining_recipients(), [])
+        self.assertEqual(mailing.clinic_control_ids, control, "drawn once")
+
+    def test_only_managers_send_campaigns_to_patients(self):
+        with self.assertRaises(AccessError):
+            self._mailing(user=self.marketer)
+        partner_model = self.env["ir.model"]._get("res.partner")
+        self.env["mailing.mailing"].with_user(self.marketer).create(
+            {"subject": "Newsletter", "mailing_model_id": partner_model.id}
+        )  # other mailings stay theirs
+        mailing = self._mailing()
+        with self.assertRaises(AccessError):
+            mailing.with_user(self.marketer).action_send_mail()
+        with self.assertRaises(AccessError):
+            mailing.with_user(self.marketer).write({"subject": "Changed"})
+        self.assertTrue(self.manager.has_group("mass_mailing.group_mass_mailing_user"))
+        self.assertFalse(self.cs_user.has_group("mass_mailing.group_mass_mailing_user"))
+        # agents use the segments
+        self.env["clinic.patient"].with_user(self.cs_user).search([("segment_complained", "=", True)])
