@@ -408,15 +408,8 @@ class ClinicCareMessage(models.AbstractModel):
         for message in messages:
             visit, patient = message.visit_id, message.patient_id
             verdict = False
-            if message.kind in PATIENT_KINDS:
-                if not patient.active:
-                    verdict = ("skipped", "inactive")
-                elif not patient.marketing_consent:
-                    verdict = ("skipped", "no_marketing_consent")
-                elif patient.preferred_channel == "none":
-                    verdict = ("skipped", "do_not_contact")
-            elif not visit:  # sent from a follow-up: about the patient, not a visit
-                pass
+            if message.kind in PATIENT_KINDS or not visit:
+                pass  # about the patient (birthday), or sent from a follow-up: no visit to change
             elif message.kind in REMINDER_KINDS and (
                 visit.state != "scheduled" or visit.start != message.visit_start or visit.start <= now
             ):
@@ -444,7 +437,11 @@ class ClinicCareMessage(models.AbstractModel):
     @api.model
     def _consent_missing(self, patient, kind):
         """Why ``patient`` may not get a ``kind`` message for lack of consent
-        (a skip reason), or False. Care messages need the care consent."""
+        (a skip reason), or False. Care messages need the care consent; a
+        greeting about the patient (birthday) is marketing and needs the
+        marketing consent instead."""
+        if kind in PATIENT_KINDS:
+            return "no_marketing_consent" if not patient.marketing_consent else False
         return "no_consent" if not patient.care_consent else False
 
     @api.model

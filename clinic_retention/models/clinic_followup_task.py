@@ -556,3 +556,11 @@ class ClinicFollowupTask(models.Model):
             )
             task.message_post(body=self.env._("Re-opened: let's try to reach the patient again."))
         return tasks
+
+    @api.model
+    def _demo_history(self):
+        """Demo data: 18 months of worked follow-ups, reminders, answers and
+        complaints (see ``demo/demo_history.py``); on a fresh install only."""
+        from ..demo.demo_history import generate  # demo-only code
+
+        generate(self.env)

@@ -4,5 +4,6 @@ from . import clinic_followed_report
 from . import clinic_retention_report
 from . import clinic_retention_kpi
 from . import clinic_retention_xlsx
+from . import clinic_retention_xlsx_care
 from . import clinic_conversion_report
 from . import clinic_referral_report

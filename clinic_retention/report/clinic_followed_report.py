@@ -1,7 +1,7 @@
 from odoo import api, fields, models, tools
 from odoo.tools import SQL
 
-from .clinic_followup_report import REACHED_OUTCOMES
+from .clinic_followup_report import REACHED_OUTCOMES, task_doctor_sql
 
 # Follow-up reasons that mean "this patient was due to come back".
 DUE_REASONS = ("recall", "chronic", "reactivation")
@@ -25,6 +25,7 @@ class ClinicFollowedReport(models.Model):
     department_id = fields.Many2one("clinic.department", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
     rule_id = fields.Many2one("clinic.recall.rule", readonly=True)
+    doctor_id = fields.Many2one("res.users", readonly=True)
     due_date = fields.Date(readonly=True)
     followed = fields.Selection(
         [("followed", "Reached by a follow-up"), ("not_followed", "Not reached")], readonly=True
@@ -43,8 +44,10 @@ class ClinicFollowedReport(models.Model):
             "due_date",
             "outcome",
             "open_date",
+            "visit_id",
         ],
-        "clinic.visit": ["patient_id", "department_id", "state", "start"],
+        "clinic.visit": ["patient_id", "department_id", "state", "start", "doctor_id"],
+        "clinic.patient": ["doctor_id"],
         "clinic.complaint": ["patient_id", "received_date"],
     }
 
@@ -57,6 +60,7 @@ class ClinicFollowedReport(models.Model):
                    t.department_id AS department_id,
                    t.company_id AS company_id,
                    t.rule_id AS rule_id,
+                   %(doctor)s AS doctor_id,
                    t.due_date AS due_date,
                    CASE WHEN t.outcome IN %(reached)s THEN 'followed' ELSE 'not_followed' END AS followed,
                    1 AS patient_count,
@@ -77,6 +81,7 @@ class ClinicFollowedReport(models.Model):
             reached=REACHED_OUTCOMES,
             reasons=DUE_REASONS,
             days=REVISIT_DAYS,
+            doctor=task_doctor_sql("t"),
         )
 
     def init(self):

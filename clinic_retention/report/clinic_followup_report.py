@@ -14,12 +14,34 @@ WEEKDAYS = [
 ]
 # The patient was spoken to (even if they refused); success: reached or booked.
 REACHED_OUTCOMES = ("reached", "visit_booked", "refused")
+MEASURES = (
+    "task_count:sum",
+    "reached_pct:avg",
+    "success_pct:avg",
+    "attempt_count:avg",
+    "hours_to_first_contact:avg",
+)
+
+
+def task_doctor_sql(task_alias):
+    """SQL: the doctor a follow-up task is about: the doctor of the visit it
+    follows, else the patient's responsible doctor (``task_alias``: a
+    ``clinic_followup_task`` alias)."""
+    return SQL(
+        "COALESCE((SELECT dv.doctor_id FROM clinic_visit dv WHERE dv.id = %(t)s.visit_id),"
+        " (SELECT dp.doctor_id FROM clinic_patient dp WHERE dp.id = %(t)s.patient_id))",
+        t=SQL.identifier(task_alias),
+    )
 
 
 class ClinicFollowupReport(models.Model):
     """Follow-up success: one row per closed follow-up task (its id is the
     task's id), by department, channel, agent, reason, and the weekday and
-    hour (in the clinic's time zone) of the last contact attempt."""
+    hour (in the clinic's time zone) of the last contact attempt, and the
+    doctor the task is about (of the visit it follows, else the patient's).
+
+    ``_figures`` gives the figures the dashboard and the Excel export show
+    (one definition for both)."""
 
     _name = "clinic.followup.report"
     _description = "Follow-up Success Analysis"
@@ -30,6 +52,7 @@ class ClinicFollowupReport(models.Model):
     patient_id = fields.Many2one("clinic.patient", readonly=True)
     department_id = fields.Many2one("clinic.department", readonly=True)
     user_id = fields.Many2one("res.users", string="Agent", readonly=True)
+    doctor_id = fields.Many2one("res.users", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
     channel = fields.Selection(TASK_CHANNELS, readonly=True)
     reason = fields.Selection(REASONS, readonly=True)
@@ -61,7 +84,10 @@ class ClinicFollowupReport(models.Model):
             "last_attempt_date",
             "attempt_count",
             "is_closed",
+            "visit_id",
         ],
+        "clinic.visit": ["doctor_id"],
+        "clinic.patient": ["doctor_id"],
     }
 
     @api.model
@@ -72,6 +98,7 @@ class ClinicFollowupReport(models.Model):
                    t.patient_id AS patient_id,
                    t.department_id AS department_id,
                    t.user_id AS user_id,
+                   %(doctor)s AS doctor_id,
                    t.company_id AS company_id,
                    t.channel AS channel,
                    t.reason AS reason,
@@ -95,8 +122,45 @@ class ClinicFollowupReport(models.Model):
              WHERE t.is_closed AND t.outcome IS NOT NULL
             """,
             reached=REACHED_OUTCOMES,
+            doctor=task_doctor_sql("t"),
         )
 
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)
         self.env.cr.execute(SQL("CREATE OR REPLACE VIEW %s AS (%s)", SQL.identifier(self._table), self._query()))
+
+    @api.model
+    def _filter_domain(self, department_ids=None, doctor_ids=None):
+        """Chosen departments and doctors; none chosen: no filter (record rules decide)."""
+        domain = [("department_id", "in", list(department_ids))] if department_ids else []
+        if doctor_ids:
+            domain.append(("doctor_id", "in", list(doctor_ids)))
+        return domain
+
+    @api.model
+    def _figures(self, date_from, date_to, department_ids=None, doctor_ids=None, groupby=None):
+        """Tasks closed in [date_from, date_to] (the clinic's local days):
+        the total line, or one line per ``groupby`` value (``department_id``,
+        ``user_id``, ``channel``...). A line: key, tasks, reached and
+        success (fractions), attempts and hours to first contact (averages)."""
+        start, end = self.env["clinic.retention.kpi"]._bounds(date_from, date_to)
+        domain = [
+            ("closed_date", ">=", start),
+            ("closed_date", "<", end),
+            *self._filter_domain(department_ids, doctor_ids),
+        ]
+
+        def line(key, tasks, reached, success, attempts, hours):
+            return {
+                "key": key,
+                "tasks": tasks or 0,
+                "reached": (reached or 0.0) / 100,
+                "success": (success or 0.0) / 100,
+                "attempts": attempts or 0.0,
+                "hours": hours or 0.0,
+            }
+
+        if not groupby:
+            [values] = self._read_group(domain, [], MEASURES)
+            return line(False, *values)
+        return [line(*group) for group in self._read_group(domain, [groupby], MEASURES)]

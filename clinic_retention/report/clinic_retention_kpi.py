@@ -16,10 +16,12 @@ KPI_COLUMNS = (
     "value_12m",
     "lifespan_years",
     "avg_days_between_visits",
+    "return_visit_count",
+    "patients_lapsed",
 )
 RATIO_COLUMNS = ("prr", "churn", "avg_value", "lifetime_value")
 # The patient lists behind the counts (dashboard drill-down, Excel sheets).
-PATIENT_FLAGS = ("at_start", "is_new", "at_end", "lost")
+PATIENT_FLAGS = ("at_start", "is_new", "at_end", "lost", "lapsed")
 
 
 class ClinicRetentionKpi(models.AbstractModel):
@@ -46,7 +48,11 @@ class ClinicRetentionKpi(models.AbstractModel):
       average lifespan: years between the first and the latest done visit of
       the patients active at the end; lifetime value = value × lifespan;
     - average days between visits: the gaps between a patient's consecutive
-      done visits (in the department) that end in the period.
+      done visits (in the department) that end in the period (there are
+      ``return_visit_count`` of them);
+    - lapsed: active at the end, but with no done visit in the
+      ``clinic_lapse_days`` before it (180 by default), as a patient's
+      "Lapsed" status on that day.
 
     Who sees which figures is decided by record rules only: the departments
     are those the rules of the KPI report (``clinic.retention.report``) let
@@ -77,7 +83,8 @@ class ClinicRetentionKpi(models.AbstractModel):
                    flags.at_start,
                    flags.at_end,
                    pp.first_visit >= p.period_start AND NOT attrition.is_natural AS is_new,
-                   flags.at_start AND NOT flags.at_end AS lost
+                   flags.at_start AND NOT flags.at_end AS lost,
+                   flags.at_end AND pp.last_visit <= p.period_end - make_interval(days => p.lapse_days) AS lapsed
               FROM (
                 SELECT v.patient_id,
                        MIN(v.start) AS first_visit,
@@ -127,13 +134,13 @@ class ClinicRetentionKpi(models.AbstractModel):
         """``periods``: an SQL query with the columns period_start,
         period_end (UTC timestamps), department_ids (an array: the
         departments taken together, a patient of several counting once;
-        NULL: the whole clinic), company_id, active_days. Returns one row
+        NULL: the whole clinic), company_id, active_days, lapse_days. Returns one row
         per period with its KPIs (``KPI_COLUMNS``) and ratios
         (``RATIO_COLUMNS``, as fractions). ``visit_filter``: an SQL condition
         on the visits ``v`` (the user's record rules)."""
         return SQL(
             """
-            SELECT p.*, k.*, g.avg_days_between_visits,
+            SELECT p.*, k.*, g.avg_days_between_visits, g.return_visit_count,
                    CASE WHEN k.patients_start > 0
                         THEN (k.patients_end - k.patients_new)::float / k.patients_start ELSE 0 END AS prr,
                    CASE WHEN k.patients_start > 0
@@ -147,6 +154,7 @@ class ClinicRetentionKpi(models.AbstractModel):
                        COUNT(*) FILTER (WHERE f.is_new) AS patients_new,
                        COUNT(*) FILTER (WHERE f.at_end) AS patients_end,
                        COUNT(*) FILTER (WHERE f.lost) AS patients_lost,
+                       COUNT(*) FILTER (WHERE f.lapsed) AS patients_lapsed,
                        COALESCE(SUM(f.revenue_prev_12m) FILTER (WHERE f.lost), 0) AS lost_revenue,
                        COALESCE(SUM(f.revenue_period), 0) AS revenue,
                        COALESCE(SUM(f.revenue_last_12m) FILTER (WHERE f.at_end), 0) AS value_12m,
@@ -155,7 +163,8 @@ class ClinicRetentionKpi(models.AbstractModel):
                   FROM (%(flags)s) f
              ) k
              CROSS JOIN LATERAL (
-                SELECT COALESCE(AVG(gaps.gap_days), 0) AS avg_days_between_visits
+                SELECT COALESCE(AVG(gaps.gap_days), 0) AS avg_days_between_visits,
+                       COUNT(gaps.gap_days) AS return_visit_count
                   FROM (
                     SELECT v.start,
                            EXTRACT(EPOCH FROM v.start - LAG(v.start) OVER (
@@ -237,6 +246,20 @@ class ClinicRetentionKpi(models.AbstractModel):
         query = self.env["clinic.visit"]._search([("company_id", "=", company.id)])
         return SQL("v.id IN %s", query.subselect())
 
+    @api.model
+    def _complaint_domain(self, department_ids=None, doctor_ids=None):
+        """The complaints of a selection (dashboard and Excel export): those
+        of the chosen departments and those with no department, which belong
+        to no department and would otherwise be counted nowhere; none chosen:
+        all (record rules decide). Doctors: the complaints naming one of
+        them among the staff involved."""
+        domain = []
+        if department_ids:
+            domain += ["|", ("department_id", "in", list(department_ids)), ("department_id", "=", False)]
+        if doctor_ids:
+            domain.append(("staff_ids", "in", list(doctor_ids)))
+        return domain
+
     # ------------------------------------------------------------------
     # Python entry points
     # ------------------------------------------------------------------
@@ -265,7 +288,7 @@ class ClinicRetentionKpi(models.AbstractModel):
             SQL(
                 "SELECT %s::int AS seq, %s::timestamp AS period_start, %s::timestamp AS period_end, "
                 "%s::int[] AS department_ids, %s::int AS company_id, %s::int AS active_days, "
-                "%s::bool AS exclude_natural",
+                "%s::bool AS exclude_natural, %s::int AS lapse_days",
                 seq,
                 start,
                 end,
@@ -273,6 +296,7 @@ class ClinicRetentionKpi(models.AbstractModel):
                 company.id,
                 company.clinic_active_days or 365,
                 company.clinic_churn_exclude_natural,
+                company.clinic_lapse_days or 180,
             )
             for seq, (start, end, scope) in enumerate(
                 (*self._bounds(date_from, date_to, company), scope) for date_from, date_to in bounds for scope in scopes
@@ -323,7 +347,7 @@ class ClinicRetentionKpi(models.AbstractModel):
     @api.model
     def _patients_query(self, flag, date_from, date_to, department_ids=None, company=None):
         """The SQL of the patients behind S (at_start), N (is_new), E
-        (at_end) or lost for the user's selection (the same definition and
+        (at_end), lost or lapsed for the user's selection (the same definition and
         the same rules as the counts); None when they may see nothing."""
         company = company or self.env.company
         scopes = self._scopes(department_ids, company)

@@ -4,16 +4,36 @@ from odoo.tools import SQL
 
 from ..tools.clinic_time import clinic_tz_sql
 
+# <rate>:avg -> (numerator over the group's rows, denominator column, value
+# when the denominator is 0: as on a single row)
+RATIO_AGGREGATES = {
+    "prr:avg": ("100.0 * (SUM(%(patients_end)s) - SUM(%(patients_new)s))", "patients_start", "NULL"),
+    "churn:avg": ("100.0 * SUM(%(patients_lost)s)", "patients_start", "NULL"),
+    "avg_value:avg": ("SUM(%(avg_value)s * %(patients_end)s)", "patients_end", "0"),
+    "lifetime_value:avg": ("SUM(%(lifetime_value)s * %(patients_end)s)", "patients_end", "0"),
+    "avg_days_between_visits:avg": (
+        "SUM(%(avg_days_between_visits)s * %(return_visit_count)s)",
+        "return_visit_count",
+        "0",
+    ),
+}
+
 
 class ClinicRetentionReport(models.Model):
     """Retention KPIs per month and department (see ``clinic.retention.kpi``
     for the definitions). One row per department and month since the
     department's first done visit; its id is made of both, so it is the
-    same from one query to the next. Counts add up over months; PRR, churn,
-    value and gaps are per row (the pivot shows their average over rows:
-    read them per month and department). Months are the clinic's local
-    months. A materialized view, refreshed nightly (``_cron_refresh``) and
-    on demand by managers (``action_refresh``)."""
+    same from one query to the next. Months are the clinic's local months.
+    A materialized view, refreshed nightly (``_cron_refresh``) and on demand
+    by managers (``action_refresh``).
+
+    Counts add up over the rows grouped (over months: patient-months). The
+    rates of a group (a pivot's total, a month over departments, a
+    department over months) are recomputed over the group's sums, never
+    averaged over its rows (``_read_group_select``): PRR = (ΣE − ΣN) / ΣS,
+    churn = Σlost / ΣS, average and lifetime value weighted by E, days
+    between visits weighted by the return visits. On a single row they are
+    that row's figures."""
 
     _name = "clinic.retention.report"
     _description = "Retention KPIs"
@@ -29,6 +49,9 @@ class ClinicRetentionReport(models.Model):
     patients_new = fields.Integer(string="New (N)", readonly=True)
     patients_end = fields.Integer(string="Active at end (E)", readonly=True)
     patients_lost = fields.Integer(string="Lost", readonly=True)
+    patients_lapsed = fields.Integer(
+        string="Lapsed at end", readonly=True, help="Active at the end, but with no visit for the lapse delay."
+    )
     prr = fields.Float(string="PRR %", readonly=True, aggregator="avg", digits=(5, 1))
     churn = fields.Float(string="Churn %", readonly=True, aggregator="avg", digits=(5, 1))
     revenue = fields.Monetary(readonly=True)
@@ -36,11 +59,14 @@ class ClinicRetentionReport(models.Model):
     avg_value = fields.Monetary(string="Average patient value", readonly=True, aggregator="avg")
     lifetime_value = fields.Monetary(string="Lifetime value", readonly=True, aggregator="avg")
     avg_days_between_visits = fields.Float(string="Days between visits", readonly=True, aggregator="avg", digits=(6, 1))
+    return_visit_count = fields.Integer(
+        string="Return visits", readonly=True, help="Done visits after an earlier one: the gaps averaged."
+    )
 
     _depends = {
         "clinic.visit": ["patient_id", "department_id", "company_id", "state", "start", "amount"],
         "clinic.department": ["company_id"],
-        "res.company": ["clinic_active_days", "clinic_churn_exclude_natural"],
+        "res.company": ["clinic_active_days", "clinic_churn_exclude_natural", "clinic_lapse_days"],
         "clinic.patient": ["leave_reason"],
     }
 
@@ -58,7 +84,8 @@ class ClinicRetentionReport(models.Model):
                    ARRAY[d.id] AS department_ids,
                    d.company_id AS company_id,
                    COALESCE(c.clinic_active_days, 365) AS active_days,
-                   COALESCE(c.clinic_churn_exclude_natural, FALSE) AS exclude_natural
+                   COALESCE(c.clinic_churn_exclude_natural, FALSE) AS exclude_natural,
+                   COALESCE(c.clinic_lapse_days, 180) AS lapse_days
               FROM clinic_department d
               JOIN res_company c ON c.id = d.company_id
              CROSS JOIN LATERAL (SELECT %(tz)s AS name) tz
@@ -83,16 +110,45 @@ class ClinicRetentionReport(models.Model):
                    kpi.patients_new AS patients_new,
                    kpi.patients_end AS patients_end,
                    kpi.patients_lost AS patients_lost,
+                   kpi.patients_lapsed AS patients_lapsed,
                    CASE WHEN kpi.patients_start > 0 THEN 100.0 * kpi.prr END AS prr,
                    CASE WHEN kpi.patients_start > 0 THEN 100.0 * kpi.churn END AS churn,
                    kpi.revenue AS revenue,
                    kpi.lost_revenue AS lost_revenue,
                    kpi.avg_value AS avg_value,
                    kpi.lifetime_value AS lifetime_value,
-                   kpi.avg_days_between_visits AS avg_days_between_visits
+                   kpi.avg_days_between_visits AS avg_days_between_visits,
+                   kpi.return_visit_count AS return_visit_count
               FROM (%s) kpi
             """,
             self.env["clinic.retention.kpi"]._kpi_sql(periods),
+        )
+
+    def _read_group_select(self, aggregate_spec, query):
+        """The rates of a group, recomputed over its sums (see the class
+        docstring); the pivot asks for them as ``<rate>:avg``."""
+        ratio = RATIO_AGGREGATES.get(aggregate_spec)
+        if ratio is None:
+            return super()._read_group_select(aggregate_spec, query)
+        numerator, denominator, empty = ratio
+        columns = {
+            name: self._field_to_sql(self._table, name, query)
+            for name in (
+                "patients_start",
+                "patients_new",
+                "patients_end",
+                "patients_lost",
+                "avg_value",
+                "lifetime_value",
+                "avg_days_between_visits",
+                "return_visit_count",
+            )
+        }
+        return SQL(
+            "CASE WHEN SUM(%(den)s) > 0 THEN (%(num)s)::float / SUM(%(den)s) ELSE %(empty)s END",
+            num=SQL(numerator, **columns),
+            den=columns[denominator],
+            empty=SQL(empty),
         )
 
     def _drop_relation(self):

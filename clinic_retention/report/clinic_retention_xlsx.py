@@ -25,7 +25,11 @@ class ClinicRetentionXlsx(models.AbstractModel):
     @api.model
     def _build(self, date_from, date_to, department_ids=None, doctor_ids=None):
         """The workbook's bytes. Departments default to all those the user
-        may see; doctors filter the satisfaction figures.
+        may see; doctors filter the figures that have one: satisfaction (the
+        doctor of the visit), follow-ups and recalls (the doctor of the
+        visit followed, else the patient's), complaints (staff involved).
+        The retention KPIs and the lists behind them count patients, not a
+        doctor's work: the doctor filter leaves them whole.
 
         What the user may see is decided by record rules only: the figures
         come from the KPI service and the report models, the lists from SQL
@@ -60,6 +64,7 @@ class ClinicRetentionXlsx(models.AbstractModel):
             self._sheet_trend(workbook, context)
             self._sheet_lost_patients(workbook, context)
             self._sheet_overdue_tasks(workbook, context)
+            self._sheet_complaints(workbook, context)
             self._sheet_open_complaints(workbook, context)
             # CRM: conversion funnel, treatment plans, referrals
             self.env["clinic.conversion.report"]._xlsx_sheets(self, workbook, context)
@@ -158,10 +163,6 @@ class ClinicRetentionXlsx(models.AbstractModel):
         """The chosen departments; none chosen: no filter (record rules decide)."""
         return [("department_id", "in", context["department_ids"])] if context["department_ids"] else []
 
-    def _period_domain(self, context, date_field):
-        start, end = self.env["clinic.retention.kpi"]._bounds(context["date_from"], context["date_to"])
-        return [(date_field, ">=", start), (date_field, "<", end), *self._department_domain(context)]
-
     def _subquery(self, model, domain):
         """The ids of ``model`` matching ``domain`` that the user may read,
         as an SQL sub-query (the ORM's own query: record rules applied)."""
@@ -181,6 +182,18 @@ class ClinicRetentionXlsx(models.AbstractModel):
             by_department=True,
         )
         context["kpi_lines"] = lines
+        referrals = self.env["clinic.referral.report"]._figures(
+            context["date_from"], context["date_to"], context["department_ids"] or None, top=0
+        )
+        referrals_by_department = {line["key"]: line["referrals"] for line in referrals["by_department"]}
+        Ledger = self.env["clinic.visit.reminder"]
+
+        def delivered(index, line):
+            """Reminders delivered (the dashboard's figure), as a fraction; None: none left."""
+            departments = (context["department_ids"] or None) if index == 0 else line["department"].ids
+            rate = Ledger._delivery_rate(context["date_from"], context["date_to"], department_ids=departments)
+            return None if rate is None else rate / 100
+
         columns = [
             (self.env._("Department"), "text", 24),
             (self.env._("Active at start (S)"), "int", 12),
@@ -189,6 +202,9 @@ class ClinicRetentionXlsx(models.AbstractModel):
             (self.env._("PRR"), "pct", 10),
             (self.env._("Churn"), "pct", 10),
             (self.env._("Lost patients"), "int", 10),
+            (self.env._("Lapsed at end"), "int", 10),
+            (self.env._("Referrals"), "int", 10),
+            (self.env._("Reminders delivered"), "pct", 11),
             (self.env._("Revenue of lost patients (12 months)"), "money", 16),
             (self.env._("Revenue"), "money", 14),
             (self.env._("Average patient value"), "money", 14),
@@ -204,141 +220,18 @@ class ClinicRetentionXlsx(models.AbstractModel):
                 line["prr"],
                 line["churn"],
                 line["patients_lost"],
+                line["patients_lapsed"],
+                referrals["referrals"] if index == 0 else referrals_by_department.get(line["department"], 0),
+                delivered(index, line),
                 float(line["lost_revenue"]),
                 float(line["revenue"]),
                 line["avg_value"],
                 line["lifetime_value"],
                 float(line["avg_days_between_visits"]),
             )
-            for line in lines
+            for index, line in enumerate(lines)
         )
         self._write_table(sheet, context["styles"], columns, rows)
-
-    def _sheet_satisfaction(self, workbook, context):
-        sheet = workbook.add_worksheet(self.env._("Satisfaction"))
-        self._title(sheet, context, self.env._("Satisfaction by department"))
-        domain = self._period_domain(context, "date")
-        if context["doctor_ids"]:
-            domain.append(("doctor_id", "in", context["doctor_ids"]))
-        Report = self.env["clinic.satisfaction.report"]
-        measures = ["response_count:sum", "score:avg", "satisfied_pct:avg", "dissatisfied_pct:avg"]
-        columns = [
-            (self.env._("Department"), "text", 24),
-            (self.env._("Responses"), "int", 12),
-            (self.env._("Average score"), "dec", 12),
-            (self.env._("% satisfied (4-5)"), "pct", 14),
-            (self.env._("% dissatisfied (1-2)"), "pct", 14),
-        ]
-        groups = Report._read_group(domain, ["department_id"], measures)
-        count = self._write_table(
-            sheet,
-            context["styles"],
-            columns,
-            ((dept.name, n, avg or 0.0, (sat or 0.0) / 100, (dis or 0.0) / 100) for dept, n, avg, sat, dis in groups),
-        )
-        if count:
-            chart = workbook.add_chart({"type": "column"})
-            chart.add_series(
-                {
-                    "name": self.env._("Average score"),
-                    "categories": [sheet.name, 3, 0, 2 + count, 0],
-                    "values": [sheet.name, 3, 2, 2 + count, 2],
-                }
-            )
-            chart.set_title({"name": self.env._("Satisfaction by department")})
-            chart.set_y_axis({"min": 0, "max": 5})
-            chart.set_legend({"none": True})
-            sheet.insert_chart(3, 7, chart)
-        # the same per doctor, below the chart's reach
-        first = 3 + count + 3
-        doctor_columns = [(self.env._("Doctor"), "text", 24), *columns[1:]]
-        doctor_groups = Report._read_group(domain, ["doctor_id"], measures)
-        sheet.write(first - 1, 0, self.env._("By doctor"), context["styles"]["title"])
-        for col, (title, _style, _width) in enumerate(doctor_columns):
-            sheet.write(first, col, title, context["styles"]["header"])
-        for index, (doctor, n, avg, sat, dis) in enumerate(doctor_groups, start=1):
-            values = (doctor.name or self.env._("No doctor"), n, avg or 0.0, (sat or 0.0) / 100, (dis or 0.0) / 100)
-            for col, ((_t, style, _w), value) in enumerate(zip(doctor_columns, values, strict=True)):
-                sheet.write(first + index, col, value, context["styles"][style])
-
-    def _sheet_followup(self, workbook, context):
-        sheet = workbook.add_worksheet(self.env._("Follow-up success"))
-        self._title(sheet, context, self.env._("Follow-up success by channel"))
-        domain = self._period_domain(context, "closed_date")
-        groups = self.env["clinic.followup.report"]._read_group(
-            domain,
-            ["channel"],
-            ["task_count:sum", "reached_pct:avg", "success_pct:avg", "attempt_count:avg", "hours_to_first_contact:avg"],
-        )
-        columns = [
-            (self.env._("Channel"), "text", 20),
-            (self.env._("Tasks closed"), "int", 12),
-            (self.env._("% reached"), "pct", 12),
-            (self.env._("% success"), "pct", 12),
-            (self.env._("Average attempts"), "dec", 12),
-            (self.env._("Hours to first contact"), "dec", 14),
-        ]
-        count = self._write_table(
-            sheet,
-            context["styles"],
-            columns,
-            (
-                (
-                    self._selection_label("clinic.followup.report", "channel", channel),
-                    n,
-                    (reached or 0.0) / 100,
-                    (success or 0.0) / 100,
-                    attempts or 0.0,
-                    hours or 0.0,
-                )
-                for channel, n, reached, success, attempts, hours in groups
-            ),
-        )
-        if count:
-            chart = workbook.add_chart({"type": "bar"})
-            chart.add_series(
-                {
-                    "name": self.env._("% success"),
-                    "categories": [sheet.name, 3, 0, 2 + count, 0],
-                    "values": [sheet.name, 3, 3, 2 + count, 3],
-                }
-            )
-            chart.set_title({"name": self.env._("Success rate by channel")})
-            chart.set_x_axis({"num_format": "0%", "min": 0, "max": 1})
-            chart.set_legend({"none": True})
-            sheet.insert_chart(3, 8, chart)
-
-    def _sheet_followed(self, workbook, context):
-        sheet = workbook.add_worksheet(self.env._("Followed vs not"))
-        self._title(sheet, context, self.env._("Patients due a recall: followed vs not followed"))
-        domain = [
-            ("due_date", ">=", context["date_from"]),
-            ("due_date", "<=", context["date_to"]),
-            *self._department_domain(context),
-        ]
-        groups = self.env["clinic.followed.report"]._read_group(
-            domain, ["followed"], ["patient_count:sum", "revisit_pct:avg", "complaint_pct:avg"]
-        )
-        columns = [
-            (self.env._("Group"), "text", 26),
-            (self.env._("Patients due"), "int", 12),
-            (self.env._("% came back in 90 days"), "pct", 16),
-            (self.env._("% complained"), "pct", 14),
-        ]
-        self._write_table(
-            sheet,
-            context["styles"],
-            columns,
-            (
-                (
-                    self._selection_label("clinic.followed.report", "followed", followed),
-                    n,
-                    (revisit or 0.0) / 100,
-                    (complaint or 0.0) / 100,
-                )
-                for followed, n, revisit, complaint in groups
-            ),
-        )
 
     def _sheet_trend(self, workbook, context):
         sheet = workbook.add_worksheet(self.env._("PRR trend"))
@@ -405,7 +298,17 @@ class ClinicRetentionXlsx(models.AbstractModel):
     def _sheet_overdue_tasks(self, workbook, context):
         sheet = workbook.add_worksheet(self.env._("Overdue tasks"))
         self._title(sheet, context, self.env._("Overdue follow-up tasks"))
-        tasks = self._subquery("clinic.followup.task", [("is_overdue", "=", True), *self._department_domain(context)])
+        domain = [("is_overdue", "=", True), *self._department_domain(context)]
+        if context["doctor_ids"]:
+            # the doctor of the visit followed, else the patient's (as the follow-up report)
+            domain += [
+                "|",
+                ("visit_id.doctor_id", "in", context["doctor_ids"]),
+                "&",
+                ("visit_id.doctor_id", "=", False),
+                ("patient_id.doctor_id", "in", context["doctor_ids"]),
+            ]
+        tasks = self._subquery("clinic.followup.task", domain)
         query = self._task_list_query(SQL("t.id IN %s", tasks))
         self._write_table(sheet, context["styles"], self._task_columns(), self._task_rows(query))
 
@@ -446,54 +349,3 @@ class ClinicRetentionXlsx(models.AbstractModel):
         reasons = dict(self.env["clinic.followup.task"]._fields["reason"]._description_selection(self.env))
         for name, patient, phone, dept, agent, deadline, attempts, reason in self._stream(query):
             yield (name, patient, phone, dept, agent, deadline, attempts, reasons.get(reason, reason))
-
-    def _sheet_open_complaints(self, workbook, context):
-        sheet = workbook.add_worksheet(self.env._("Open complaints"))
-        self._title(sheet, context, self.env._("Open complaints"))
-        query = SQL(
-            """
-            SELECT c.reference, c.received_date, c.name, COALESCE(rp.name, c.contact_name), %s, c.severity,
-                   %s, c.deadline, c.escalation_level, u_p.name
-              FROM clinic_complaint c
-              LEFT JOIN clinic_patient p ON p.id = c.patient_id
-              LEFT JOIN res_partner rp ON rp.id = p.partner_id
-              LEFT JOIN clinic_department d ON d.id = c.department_id
-              LEFT JOIN clinic_complaint_stage s ON s.id = c.stage_id
-              LEFT JOIN res_users u ON u.id = c.user_id
-              LEFT JOIN res_partner u_p ON u_p.id = u.partner_id
-             WHERE c.id IN %s
-             ORDER BY c.deadline, c.id
-            """,
-            self._translated("d.name"),
-            self._translated("s.name"),
-            self._subquery("clinic.complaint", [("is_open", "=", True), *self._department_domain(context)]),
-        )
-        severities = dict(self.env["clinic.complaint"]._fields["severity"]._description_selection(self.env))
-        columns = [
-            (self.env._("Reference"), "text", 16),
-            (self.env._("Received"), "datetime", 16),
-            (self.env._("Subject"), "text", 30),
-            (self.env._("Patient"), "text", 24),
-            (self.env._("Department"), "text", 18),
-            (self.env._("Severity"), "text", 10),
-            (self.env._("Stage"), "text", 14),
-            (self.env._("Deadline"), "datetime", 16),
-            (self.env._("Escalation"), "int", 10),
-            (self.env._("Responsible"), "text", 18),
-        ]
-        rows = (
-            (
-                ref,
-                received,
-                name,
-                patient,
-                dept,
-                severities.get(severity, severity),
-                stage,
-                deadline,
-                level,
-                user,
-            )
-            for ref, received, name, patient, dept, severity, stage, deadline, level, user in self._stream(query)
-        )
-        self._write_table(sheet, context["styles"], columns, rows)

@@ -40,5 +40,7 @@ from . import test_followup_board_ui
 from . import test_patient_segments
 from . import test_birthday_greetings
 from . import test_patient_leave
+from . import test_report_totals
+from . import test_report_xlsx
 from . import test_i18n
 from . import test_i18n_screenshots

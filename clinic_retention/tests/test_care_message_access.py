@@ -43,6 +43,7 @@ class TestCareMessageAccess(ClinicRetentionCase):
                     }
                 )
         Ledger._claim(rows)
+        cls.patients = cls.patient | other_patient
         cls.messages = {name: Ledger.search([("visit_id", "=", visit.id)]) for name, visit in visits.items()}
         cls.messages["dental"][0].state = "failed"
 
@@ -56,7 +57,8 @@ class TestCareMessageAccess(ClinicRetentionCase):
         }
         for user, messages in expected.items():
             with self.subTest(user=user.login):
-                self.assertEqual(Ledger.with_user(user).search([]), messages)
+                # these patients' messages (the demo data has others in the same company)
+                self.assertEqual(Ledger.with_user(user).search([("patient_id", "in", self.patients.ids)]), messages)
         for user in (self.internal_user, self.portal_user, self.doctor):
             with self.subTest(user=user.login), self.assertRaises(AccessError):
                 Ledger.with_user(user).search([])
@@ -78,13 +80,19 @@ class TestCareMessageAccess(ClinicRetentionCase):
     def test_reminders_delivered_figure(self):
         Ledger = self.env["clinic.visit.reminder"]
         day = datetime(2026, 6, 10).date()
+        # the test departments (the demo data has messages in others of the same company)
+        ours = (self.dental | self.cardiology).ids
         # dental: 1 failed + 1 delivered; cardiology: 1 sent + 1 delivered (own company)
-        self.assertAlmostEqual(Ledger.with_user(self.manager)._delivery_rate(day, day), 75.0)
+        self.assertAlmostEqual(Ledger.with_user(self.manager)._delivery_rate(day, day, ours), 75.0)
         self.assertAlmostEqual(Ledger.with_user(self.cs_user)._delivery_rate(day, day), 50.0, msg="their department")
         self.assertIsNone(
-            Ledger.with_user(self.manager)._delivery_rate(day - timedelta(days=30), day - timedelta(days=1))
+            Ledger.with_user(self.manager)._delivery_rate(day - timedelta(days=30), day - timedelta(days=1), ours)
         )
         with self.subTest("dashboard"):
             with freeze_time("2026-06-20 12:00:00"):
-                dashboard = self.env["clinic.retention.dashboard"].with_user(self.manager).create({"period": "month"})
+                dashboard = (
+                    self.env["clinic.retention.dashboard"]
+                    .with_user(self.manager)
+                    .create({"period": "month", "department_ids": [(6, 0, ours)]})
+                )
                 self.assertAlmostEqual(dashboard.reminders_delivered, 75.0)

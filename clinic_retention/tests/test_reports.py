@@ -17,8 +17,7 @@ def days(a, b):
     return (b - a).days
 
 
-@tagged("post_install", "-at_install")
-class TestReports(TransactionCase):
+class ReportsCase(TransactionCase):
     """A small clinic built by hand, in its own company (so demo data does
     not count), whose KPIs are worked out below for Q1 2026 with a 365-day
     active window (period start 2026-01-01 → window from 2025-01-01; period
@@ -188,6 +187,9 @@ class TestReports(TransactionCase):
     def _kpis(self, user, **kwargs):
         return self.env["clinic.retention.kpi"].with_user(user).with_company(self.company)._compute(*Q1, **kwargs)
 
+
+@tagged("post_install", "-at_install")
+class TestReports(ReportsCase):
     def test_retention_kpis_for_the_clinic(self):
         [line] = self._kpis(self.manager)
         # S: P1, P2, P5 active on 2026-01-01; N: P3; E: P1, P3, P4, P5 on 2026-04-01; lost: P2
@@ -500,6 +502,7 @@ class TestReports(TransactionCase):
                 "PRR trend",
                 "Lost patients",
                 "Overdue tasks",
+                "Complaints",
                 "Open complaints",
                 "Conversion",
                 "Treatment plans",
@@ -528,7 +531,12 @@ class TestReports(TransactionCase):
         self.assertEqual(book["Lost patients"].auto_filter.ref[:2], "A3")
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             charts = [name for name in archive.namelist() if name.startswith("xl/charts/chart")]
-        self.assertEqual(len(charts), 4, "satisfaction by department, success by channel, PRR trend, conversion funnel")
+        self.assertEqual(
+            len(charts),
+            7,
+            "satisfaction by department and aspect and by month, success by department, agent and channel, "
+            "PRR trend, conversion funnel",
+        )
 
     def test_agent_export_holds_only_their_departments(self):
         wizard = (

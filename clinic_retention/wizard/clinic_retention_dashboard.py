@@ -68,11 +68,6 @@ class ClinicRetentionDashboard(models.TransientModel):
         """The chosen departments; none chosen: no filter (record rules decide)."""
         return [("department_id", "in", self.department_ids.ids)] if self.department_ids else []
 
-    def _period_domain(self, which, date_field):
-        date_from, date_to = self._bounds(which)
-        start, end = self.env["clinic.retention.kpi"]._bounds(date_from, date_to)
-        return [*self._department_domain(), (date_field, ">=", start), (date_field, "<", end)]
-
     @api.depends("period", "department_ids")
     def _compute_kpis(self):
         Kpi = self.env["clinic.retention.kpi"]
@@ -81,12 +76,10 @@ class ClinicRetentionDashboard(models.TransientModel):
             results = Kpi._compute_many(bounds, department_ids=dashboard.department_ids.ids or None)
             for which, (date_from, date_to), lines in zip(("current", "previous"), bounds, results, strict=True):
                 line = lines[0] if lines else Kpi._empty_line()
-                [(satisfaction,)] = self.env["clinic.satisfaction.report"]._read_group(
-                    dashboard._period_domain(which, "date"), [], ["score:avg"]
-                )
-                [(success,)] = self.env["clinic.followup.report"]._read_group(
-                    dashboard._period_domain(which, "closed_date"), [], ["success_pct:avg"]
-                )
+                # the figures of the Excel export (one definition: the report models' _figures)
+                departments = dashboard.department_ids.ids or None
+                satisfaction = self.env["clinic.satisfaction.report"]._figures(date_from, date_to, departments)
+                success = self.env["clinic.followup.report"]._figures(date_from, date_to, departments)
                 dashboard.update(
                     {
                         f"{which}_label": f"{date_from.isoformat()} — {date_to.isoformat()}",
@@ -101,8 +94,8 @@ class ClinicRetentionDashboard(models.TransientModel):
                         f"{which}_avg_value": line["avg_value"],
                         f"{which}_lifetime_value": line["lifetime_value"],
                         f"{which}_gap_days": line["avg_days_between_visits"],
-                        f"{which}_satisfaction": satisfaction or 0.0,
-                        f"{which}_success": success or 0.0,
+                        f"{which}_satisfaction": satisfaction["score"],
+                        f"{which}_success": 100 * success["success"],
                     }
                 )
 
@@ -120,10 +113,13 @@ class ClinicRetentionDashboard(models.TransientModel):
     def _compute_now(self):
         Complaint = self.env["clinic.complaint"]
         Task = self.env["clinic.followup.task"]
+        Kpi = self.env["clinic.retention.kpi"]
         for dashboard in self:
             departments = dashboard._department_domain()
-            dashboard.open_complaint_count = Complaint.search_count([("is_open", "=", True), *departments])
-            dashboard.overdue_complaint_count = Complaint.search_count([("is_overdue", "=", True), *departments])
+            # with the complaints of no department (as the Excel export)
+            complaints = Kpi._complaint_domain(dashboard.department_ids.ids)
+            dashboard.open_complaint_count = Complaint.search_count([("is_open", "=", True), *complaints])
+            dashboard.overdue_complaint_count = Complaint.search_count([("is_overdue", "=", True), *complaints])
             dashboard.overdue_task_count = Task.search_count([("is_overdue", "=", True), *departments])
 
     # ------------------------------------------------------------------
@@ -162,7 +158,8 @@ class ClinicRetentionDashboard(models.TransientModel):
         elif kpi in ("open_complaints", "overdue_complaints"):
             action = self.env["ir.actions.act_window"]._for_xml_id("clinic_retention.clinic_complaint_action")
             field = "is_open" if kpi == "open_complaints" else "is_overdue"
-            action["domain"] = [(field, "=", True), *departments]
+            complaints = self.env["clinic.retention.kpi"]._complaint_domain(self.department_ids.ids)
+            action["domain"] = [(field, "=", True), *complaints]
             action["context"] = {}
             action["view_mode"] = "list,kanban,form"
             action["views"] = [(False, "list"), (False, "kanban"), (False, "form")]
