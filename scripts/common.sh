@@ -168,6 +168,15 @@ ensure_browser() {
     apt_install chromium
 }
 
+# rtlcss turns the stylesheets right to left for Persian (Odoo's RTL asset
+# bundles); without it Odoo serves the left-to-right ones with a warning.
+ensure_rtlcss() {
+    command -v rtlcss >/dev/null 2>&1 && return 0
+    command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+    log "installing rtlcss (right-to-left stylesheets for Persian)"
+    as_root npm install -g --silent rtlcss@4.3.0 >/dev/null
+}
+
 db_exists() {
     [ "$(db_psql -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$1'")" = 1 ]
 }

@@ -14,6 +14,7 @@ PORT="${CLINIC_HTTP_PORT:-8069}"
 check_odoo
 ensure_venv
 ensure_postgres
+ensure_rtlcss
 
 installed=""
 if db_exists "$DB"; then

@@ -7,16 +7,19 @@
 #      and run every test and browser tour, then install the bridge addons
 #      (clinic_retention_*/) on top and run theirs, all under `coverage run`
 #      (.coveragerc); print the line coverage of our addons and fail below 85 %;
-#   3. upgrade: scripts/upgrade_test.sh (the previous release, its data,
+#   3. translations: scripts/i18n_check.sh (each addon's .pot regenerated
+#      by Odoo's exporter on a demo-free install equals the committed one;
+#      zh_CN, fa, ru: nothing untranslated or fuzzy, placeholders intact);
+#   4. upgrade: scripts/upgrade_test.sh (the previous release, its data,
 #      `-u` to this code, every record, count and KPI unchanged).
 # The last line is "N passed, N failed, N skipped"; the exit code is non-zero
 # on any lint finding, failure, error, skipped test, coverage below the
-# threshold or upgrade difference.
+# threshold, translation problem or upgrade difference.
 #
 #   scripts/test.sh                          # everything (what CI runs)
 #   scripts/test.sh /clinic_retention:TestClinicPatient   # a subset of tests
 #       (Odoo --test-tags, bridges installed too; a subset skips lint, the
-#       coverage threshold and the upgrade test)
+#       coverage threshold, the translation check and the upgrade test)
 source "$(dirname "$0")/common.sh"
 
 DB="${CLINIC_TEST_DB:-clinic_retention_test}"
@@ -31,6 +34,7 @@ ensure_venv
 ensure_dev_tools
 ensure_postgres
 ensure_browser
+ensure_rtlcss
 cd "$REPO_DIR"
 
 if [ "$FULL" = 1 ]; then
@@ -39,6 +43,11 @@ if [ "$FULL" = 1 ]; then
         echo "0 passed, 1 failed, 0 skipped"
         exit 1
     fi
+    # Its own demo-free database (about 1.5 minutes); counted in the summary.
+    set +e
+    "$REPO_DIR/scripts/i18n_check.sh" 2>&1 | tee "$STATE_DIR/i18n.log"
+    i18n_rc=${PIPESTATUS[0]}
+    set -e
 fi
 
 if db_exists "$DB"; then
@@ -84,6 +93,6 @@ if [ "$FULL" = 1 ]; then
     "$REPO_DIR/scripts/upgrade_test.sh" 2>&1 | tee "$STATE_DIR/upgrade.log"
     upgrade_rc=${PIPESTATUS[0]}
     set -e
-    extra+=(--upgrade "$upgrade_rc")
+    extra+=(--upgrade "$upgrade_rc" --i18n "$i18n_rc")
 fi
 "$VENV/bin/python" "$REPO_DIR/scripts/test_summary.py" "$LOG" "$rc" "${extra[@]}"

@@ -1,6 +1,6 @@
 """Summarise an Odoo test log into one closing line.
 
-Usage: test_summary.py LOGFILE ODOO_EXIT_CODE [--coverage PCT --coverage-min PCT] [--upgrade RC]
+Usage: test_summary.py LOGFILE ODOO_EXIT_CODE [--coverage PCT --coverage-min PCT] [--upgrade RC] [--i18n RC]
 
 Prints the failing tests, the skipped ones and any error logged outside a
 test, then ``N passed, N failed, N skipped`` as the very last line. Exits 1
@@ -8,7 +8,7 @@ when anything failed, errored or was skipped (a skipped browser tour means
 no browser ran it, which is a failure for us), or when Odoo itself failed.
 With ``--coverage``, a line coverage below ``--coverage-min`` counts as one
 failed check; with ``--upgrade``, the upgrade test counts as one check that
-passed (exit code 0) or failed.
+passed (exit code 0) or failed; so does the translation check with ``--i18n``.
 """
 
 import argparse
@@ -21,7 +21,7 @@ LEVEL = re.compile(r"^\S+ \S+ \d+ (ERROR|CRITICAL) ")
 FAILED_TEST = re.compile(r"^\S+ \S+ \d+ ERROR \S+ \S+: (FAIL|ERROR): (.*)$")
 
 
-def main(path, odoo_rc, coverage=None, coverage_min=0.0, upgrade_rc=None):
+def main(path, odoo_rc, coverage=None, coverage_min=0.0, upgrade_rc=None, i18n_rc=None):
     with open(path, encoding="utf-8", errors="replace") as log:
         lines = log.read().splitlines()
 
@@ -67,6 +67,11 @@ def main(path, odoo_rc, coverage=None, coverage_min=0.0, upgrade_rc=None):
         print("upgrade  from the previous release: " + ("data unchanged" if ok else "FAILED (see .local/upgrade.log)"))
         passed, failed = (passed + 1, failed) if ok else (passed, failed + 1)
         extra_bad |= not ok
+    if i18n_rc is not None:
+        ok = i18n_rc == 0
+        print("i18n     .pot up to date, zh_CN/fa/ru complete: " + ("yes" if ok else "NO (see .local/i18n.log)"))
+        passed, failed = (passed + 1, failed) if ok else (passed, failed + 1)
+        extra_bad |= not ok
     for name in failed_tests:
         print(f"failed   {name}")
     for line in stray_errors:
@@ -87,5 +92,6 @@ if __name__ == "__main__":
     parser.add_argument("--coverage", type=float)
     parser.add_argument("--coverage-min", type=float, default=0.0)
     parser.add_argument("--upgrade", type=int, dest="upgrade_rc")
+    parser.add_argument("--i18n", type=int, dest="i18n_rc")
     args = parser.parse_args()
-    sys.exit(main(args.log, args.odoo_rc, args.coverage, args.coverage_min, args.upgrade_rc))
+    sys.exit(main(args.log, args.odoo_rc, args.coverage, args.coverage_min, args.upgrade_rc, args.i18n_rc))

@@ -1,6 +1,10 @@
+import pytz
+
 from odoo import http
 from odoo.http import request
 from odoo.tools.translate import LazyTranslate
+
+from ..tools.locale_dates import format_patient_date
 
 _lt = LazyTranslate(__name__)
 
@@ -10,6 +14,11 @@ ASPECTS = (
     ("staff_score", _lt("Staff")),
     ("cleanliness_score", _lt("Cleanliness")),
 )
+
+
+def _local(value, tz):
+    """The clinic-local datetime of the naive UTC ``value`` (False stays False)."""
+    return value and pytz.utc.localize(value).astimezone(pytz.timezone(tz))
 
 
 class SatisfactionFeedbackController(http.Controller):
@@ -35,6 +44,7 @@ class SatisfactionFeedbackController(http.Controller):
             values["comment"] = response.comment or ""
         # dates in the clinic's zone, as in the messages
         tz = response.visit_id.local_tz or response.company_id.clinic_tz or "UTC"
+        env = request.env
         return request.render(
             "clinic_retention.satisfaction_survey_page",
             {
@@ -44,6 +54,8 @@ class SatisfactionFeedbackController(http.Controller):
                 "aspects": ASPECTS,
                 "company": response.company_id,
                 "tz": tz,
+                "visit_date": format_patient_date(env, _local(response.visit_id.start, tz)),
+                "expiry_date": format_patient_date(env, _local(response.expiry_date, tz)),
                 **extra,
             },
             status=status,

@@ -25,6 +25,8 @@ class VisitConfirmationController(http.Controller):
         lang = visit.patient_id.lang
         if lang and request.env["res.lang"]._lang_get(lang):
             request.update_context(lang=lang)
+        # the visit's texts (start_local_long) in the page's language
+        visit = visit.with_context(lang=request.env.lang)
         return request.render(
             "clinic_retention.visit_confirmation_page",
             # the visit time in the clinic's zone, as in the reminder

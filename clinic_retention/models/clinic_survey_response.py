@@ -52,7 +52,9 @@ class ClinicSurveyResponse(models.Model):
         help="The staff member who entered a score taken by phone or a paper or kiosk questionnaire.",
     )
     task_id = fields.Many2one("clinic.followup.task", string="Follow-up", index="btree_not_null", ondelete="set null")
-    state = fields.Selection([("sent", "Sent"), ("answered", "Answered")], default="sent", required=True, index=True)
+    state = fields.Selection(
+        [("sent", "Sent"), ("answered", "Answered")], string="Status", default="sent", required=True, index=True
+    )
     sent_date = fields.Datetime(default=fields.Datetime.now, readonly=True)
     submitted_date = fields.Datetime(readonly=True, index=True, help="First answer.")
     last_update_date = fields.Datetime(readonly=True)

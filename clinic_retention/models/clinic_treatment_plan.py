@@ -73,7 +73,9 @@ class ClinicTreatmentPlan(models.Model):
     )
     currency_id = fields.Many2one(related="company_id.currency_id")
     urgency = fields.Selection(URGENCIES, required=True, default="soon", tracking=True)
-    state = fields.Selection(PLAN_STATES, required=True, default="proposed", tracking=True, index=True, copy=False)
+    state = fields.Selection(
+        PLAN_STATES, string="Status", required=True, default="proposed", tracking=True, index=True, copy=False
+    )
     proposed_date = fields.Date(required=True, default=fields.Date.context_today, index=True, copy=False)
     decision_date = fields.Date(readonly=True, copy=False)
     done_date = fields.Datetime(readonly=True, copy=False)

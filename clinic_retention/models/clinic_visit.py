@@ -6,6 +6,8 @@ from odoo import api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import create_index
 
+from ..tools import locale_dates
+
 CONFIRMATION_STATES = [
     ("unconfirmed", "Not confirmed"),
     ("confirmed", "Confirmed by the patient"),
@@ -98,6 +100,7 @@ class ClinicVisit(models.Model):
     )
     state = fields.Selection(
         VISIT_STATES,
+        string="Status",
         required=True,
         default="scheduled",
         tracking=True,
@@ -171,6 +174,11 @@ class ClinicVisit(models.Model):
     start_local_short = fields.Char(compute="_compute_start_local_short", string="Visit time (short)")
     start_local_time = fields.Char(compute="_compute_start_local_time", string="Visit hour")
     start_local_long = fields.Char(compute="_compute_start_local_long", string="Visit time (long)")
+    patient_text_dir = fields.Char(
+        compute="_compute_patient_text_dir",
+        string="Patient's writing direction",
+        help="rtl when the patient's language is written right to left (Persian): e-mails are laid out so.",
+    )
 
     # The personal link in reminders (see clinic.public.link.mixin)
     confirmation_url = fields.Char(compute="_compute_confirmation_url", groups="base.group_system")
@@ -237,35 +245,47 @@ class ClinicVisit(models.Model):
                 zone = visit.patient_id.tz
             visit.local_tz = zone
 
-    def _format_start_local(self, fname, dt_format):
+    @api.depends("patient_id.lang")
+    def _compute_patient_text_dir(self):
+        for visit in self:
+            lang = visit.patient_id.lang
+            visit.patient_text_dir = "rtl" if lang and locale_dates.is_rtl(self.env, lang) else "ltr"
+
+    def _format_start_local(self, fname, formatter):
         """The visit time as the patient reads it: in ``local_tz``, formatted
-        for the language being rendered (templates render per language). One
-        babel call per distinct time and zone in the batch."""
+        for the language being rendered (templates render per language), no
+        seconds (``tools/locale_dates.py``). One babel call per distinct time
+        and zone in the batch."""
         cache = {}
         for visit in self:
             key = (visit.start, visit.local_tz)
             if key not in cache:
-                cache[key] = (
-                    tools.format_datetime(self.env, visit.start, tz=visit.local_tz, dt_format=dt_format)
-                    if visit.start
-                    else False
-                )
+                cache[key] = formatter(visit.start, visit.local_tz) if visit.start else False
             visit[fname] = cache[key]
 
     @api.depends("start", "local_tz")
     @api.depends_context("lang")
     def _compute_start_local_short(self):
-        self._format_start_local("start_local_short", "short")
+        self._format_start_local(
+            "start_local_short",
+            lambda start, tz: locale_dates.format_patient_datetime(self.env, start, tz, length="medium"),
+        )
 
     @api.depends("start", "local_tz")
     @api.depends_context("lang")
     def _compute_start_local_time(self):
-        self._format_start_local("start_local_time", "HH:mm")
+        self._format_start_local(
+            "start_local_time",
+            lambda start, tz: tools.format_datetime(self.env, start, tz=tz, dt_format="HH:mm"),
+        )
 
     @api.depends("start", "local_tz")
     @api.depends_context("lang")
     def _compute_start_local_long(self):
-        self._format_start_local("start_local_long", "full")
+        self._format_start_local(
+            "start_local_long",
+            lambda start, tz: locale_dates.format_patient_datetime(self.env, start, tz, length="long"),
+        )
 
     @api.depends("access_token")
     @api.depends_context("uid")

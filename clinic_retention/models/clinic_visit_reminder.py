@@ -162,7 +162,7 @@ class ClinicVisitReminder(models.Model):
     visit_start = fields.Datetime(
         help="The visit time the message is about (empty for a message sent from a follow-up or about the patient)."
     )
-    state = fields.Selection(REMINDER_STATES, required=True, default="queued", index=True)
+    state = fields.Selection(REMINDER_STATES, string="Status", required=True, default="queued", index=True)
     skip_reason = fields.Selection(SKIP_REASONS, string="Reason not sent")
     deferred_reason = fields.Selection(
         [("quiet_hours", "Quiet hours"), ("daily_cap", "Daily limit")],

@@ -42,3 +42,5 @@ from . import test_birthday_greetings
 from . import test_patient_leave
 from . import test_report_totals
 from . import test_report_xlsx
+from . import test_i18n
+from . import test_i18n_screenshots

@@ -68,7 +68,7 @@ class TestFeedbackPage(PublicFormCase):
         )
         self.patient.lang = "ru_RU"
         page = self.url_open(self._url())
-        self.assertIn("Как прошёл ваш визит?", page.text)
+        self.assertIn("Как прошел Ваш визит?", page.text)
         self.assertIn("Время ожидания", page.text, "the aspects too")
         self.patient.lang = "en_US"
         self.assertIn("How was your visit?", self.url_open(self._url()).text)
