@@ -167,6 +167,7 @@ def check_po(module, lang, pot, po_path):
 
 
 def update(module, fresh_pot, i18n_dir, langs):
+    i18n_dir.mkdir(exist_ok=True)
     pot_path = i18n_dir / f"{module}.pot"
     if pot_path.exists() and normalized_pot(pot_path.read_text(encoding="utf-8")) == normalized_pot(fresh_pot):
         print(f"{module}: i18n/{module}.pot is up to date, nothing to merge")
