@@ -40,6 +40,7 @@ VOLATILE_HEADERS = re.compile(r'^"(POT-Creation-Date|PO-Revision-Date): .*\\n"$'
 
 PRINTF = re.compile(r"%(?:\([A-Za-z_]\w*\))?(?:\.\d+)?[sdfr]|%%")
 JINJA = re.compile(r"\{\{.*?\}\}", re.DOTALL)
+STRING_LITERAL = re.compile(r"'[^']*'|\"[^\"]*\"")
 BRACES = re.compile(r"(?<!\{)\{[A-Za-z_][\w.]*\}(?!\})")
 TAG = re.compile(r"<(/?)([A-Za-z][\w:.-]*)((?:\s+[^\s=/>]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'))?)*)\s*(/?)>")
 ATTR = re.compile(r"([^\s=/>]+)(?:\s*=\s*(\"[^\"]*\"|'[^']*'))?")
@@ -73,7 +74,10 @@ def placeholders(text):
     for match in PRINTF.finditer(text):
         found["printf " + match.group(0)] += 1
     for match in JINJA.finditer(text):
-        found["expression " + re.sub(r"\s+", "", match.group(0))] += 1
+        # the code of an expression must stay; the text of its string literals
+        # is for the patient and is translated (' Your gift code: ')
+        code = STRING_LITERAL.sub("''", match.group(0))
+        found["expression " + re.sub(r"\s+", "", code)] += 1
     for match in BRACES.finditer(text):
         found["format " + match.group(0)] += 1
     for match in TAG.finditer(text):

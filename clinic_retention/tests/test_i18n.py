@@ -547,6 +547,7 @@ class TestI18nCheckScript(TransactionCase):
             ('<span t-out="visit.start"/> at', 'в <span t-out="visit.start"/>'),
             ("Value {name}", "Значение {name}"),
             ("85 % of patients", "85 % пациентов"),
+            ("{{ (' Your code: ' + o.code) if o.code else '' }}", "{{ (' Ваш код: ' + o.code) if o.code else '' }}"),
         ]
         for msgid, msgstr in same:
             self.assertEqual(self.check.placeholders(msgid), self.check.placeholders(msgstr), msgid)
@@ -558,6 +559,7 @@ class TestI18nCheckScript(TransactionCase):
             ('<a href="/x">link</a>', '<a href="/y">链接</a>'),
             ("<strong>When:</strong>", "<b>时间：</b>"),
             ("Value {name}", "Значение {имя}"),
+            ("{{ (' Your code: ' + o.code) if o.code else '' }}", "{{ ' Ваш код: ' + o.code }}"),
         ]
         for msgid, msgstr in different:
             self.assertNotEqual(self.check.placeholders(msgid), self.check.placeholders(msgstr), msgid)
