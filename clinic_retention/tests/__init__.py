@@ -42,3 +42,4 @@ from . import test_birthday_greetings
 from . import test_patient_leave
 from . import test_report_totals
 from . import test_report_xlsx
+from . import test_dashboard
