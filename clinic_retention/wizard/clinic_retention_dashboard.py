@@ -318,7 +318,9 @@ class ClinicRetentionDashboard(models.TransientModel):
             ("overdue_complaints", _("Overdue complaints"), "integer", "overdue_complaints", "action_drill", False),
             ("overdue_tasks", _("Overdue follow-ups"), "integer", "overdue_tasks", "action_drill", False),
             ("conversion_rate", _("New patients converted %"), "percent", "conversion", "action_drill_crm", True),
+            ("treatment_rate", _("Treatment plans done %"), "percent", "treatment", "action_drill_crm", True),
             ("reactivation_rate", _("Reactivated %"), "percent", "reactivation", "action_drill_crm", True),
+            ("referral_count", _("Referrals"), "integer", "referrals", "action_drill_crm", True),
         ]
 
     @api.model
@@ -363,7 +365,9 @@ class ClinicRetentionDashboard(models.TransientModel):
         for which in ("current", "previous"):
             for key in ("patients_start", "patients_new", "patients_end", "patients_lost", "prr", "churn"):
                 values[which][key] = dashboard[f"{which}_{key}"]
-            for key in ("lost_revenue", "revenue", "satisfaction", "success", "conversion_rate", "reactivation_rate"):
+            for key in ("lost_revenue", "revenue", "satisfaction", "success"):
+                values[which][key] = dashboard[f"{which}_{key}"]
+            for key in ("conversion_rate", "treatment_rate", "reactivation_rate", "referral_count"):
                 values[which][key] = dashboard[f"{which}_{key}"]
         tiles = [
             {
