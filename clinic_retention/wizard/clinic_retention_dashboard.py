@@ -301,26 +301,39 @@ class ClinicRetentionDashboard(models.TransientModel):
     @api.model
     def _dashboard_tiles(self):
         """(key, label, format, drill kpi, drill method, has a previous period)."""
-        _ = self.env._
         return [
-            ("patients_start", _("Active at start (S)"), "integer", "patients_start", "action_drill", True),
-            ("patients_new", _("New (N)"), "integer", "patients_new", "action_drill", True),
-            ("patients_end", _("Active at end (E)"), "integer", "patients_end", "action_drill", True),
-            ("prr", _("PRR %"), "percent", "patients_end", "action_drill", True),
-            ("churn", _("Churn %"), "percent", "patients_lost", "action_drill", True),
-            ("patients_lost", _("Lost patients"), "integer", "patients_lost", "action_drill", True),
-            ("lost_revenue", _("Revenue of lost patients"), "monetary", "patients_lost", "action_drill", True),
-            ("revenue", _("Revenue"), "monetary", "revenue", "action_drill", True),
-            ("satisfaction", _("Satisfaction (1-5)"), "score", "satisfaction", "action_drill", True),
-            ("success", _("Follow-up success %"), "percent", "success", "action_drill", True),
-            ("reminders_delivered", _("Reminders delivered %"), "percent", "reminders", "action_drill", True),
-            ("open_complaints", _("Open complaints"), "integer", "open_complaints", "action_drill", False),
-            ("overdue_complaints", _("Overdue complaints"), "integer", "overdue_complaints", "action_drill", False),
-            ("overdue_tasks", _("Overdue follow-ups"), "integer", "overdue_tasks", "action_drill", False),
-            ("conversion_rate", _("New patients converted %"), "percent", "conversion", "action_drill_crm", True),
-            ("treatment_rate", _("Treatment plans done %"), "percent", "treatment", "action_drill_crm", True),
-            ("reactivation_rate", _("Reactivated %"), "percent", "reactivation", "action_drill_crm", True),
-            ("referral_count", _("Referrals"), "integer", "referrals", "action_drill_crm", True),
+            ("patients_start", self.env._("Active at start (S)"), "integer", "patients_start", "action_drill", True),
+            ("patients_new", self.env._("New (N)"), "integer", "patients_new", "action_drill", True),
+            ("patients_end", self.env._("Active at end (E)"), "integer", "patients_end", "action_drill", True),
+            ("prr", self.env._("PRR %"), "percent", "patients_end", "action_drill", True),
+            ("churn", self.env._("Churn %"), "percent", "patients_lost", "action_drill", True),
+            ("patients_lost", self.env._("Lost patients"), "integer", "patients_lost", "action_drill", True),
+            ("lost_revenue", self.env._("Revenue of lost patients"), "monetary", "patients_lost", "action_drill", True),
+            ("revenue", self.env._("Revenue"), "monetary", "revenue", "action_drill", True),
+            ("satisfaction", self.env._("Satisfaction (1-5)"), "score", "satisfaction", "action_drill", True),
+            ("success", self.env._("Follow-up success %"), "percent", "success", "action_drill", True),
+            ("reminders_delivered", self.env._("Reminders delivered %"), "percent", "reminders", "action_drill", True),
+            ("open_complaints", self.env._("Open complaints"), "integer", "open_complaints", "action_drill", False),
+            (
+                "overdue_complaints",
+                self.env._("Overdue complaints"),
+                "integer",
+                "overdue_complaints",
+                "action_drill",
+                False,
+            ),
+            ("overdue_tasks", self.env._("Overdue follow-ups"), "integer", "overdue_tasks", "action_drill", False),
+            (
+                "conversion_rate",
+                self.env._("New patients converted %"),
+                "percent",
+                "conversion",
+                "action_drill_crm",
+                True,
+            ),
+            ("treatment_rate", self.env._("Treatment plans done %"), "percent", "treatment", "action_drill_crm", True),
+            ("reactivation_rate", self.env._("Reactivated %"), "percent", "reactivation", "action_drill_crm", True),
+            ("referral_count", self.env._("Referrals"), "integer", "referrals", "action_drill_crm", True),
         ]
 
     @api.model
@@ -398,7 +411,6 @@ class ClinicRetentionDashboard(models.TransientModel):
     def _dashboard_charts(self, current, department_ids):
         """The chart series of the client action: each point carries the
         drill-down (kpi, and the month, department or agent it is about)."""
-        _ = self.env._
         Kpi = self.env["clinic.retention.kpi"]
         Satisfaction = self.env["clinic.satisfaction.report"]
         Followup = self.env["clinic.followup.report"]
@@ -409,7 +421,7 @@ class ClinicRetentionDashboard(models.TransientModel):
         month_points = [{"date_from": to_string(first), "date_to": to_string(last)} for first, last in months]
 
         # as the Excel export names them
-        none_labels = {"department_id": _("No department"), "user_id": _("Unassigned")}
+        none_labels = {"department_id": self.env._("No department"), "user_id": self.env._("Unassigned")}
 
         def by_key(lines, measure, kpi, key_name):
             points = []
@@ -428,18 +440,26 @@ class ClinicRetentionDashboard(models.TransientModel):
         return [
             {
                 "key": "trend",
-                "title": _("PRR and churn by month"),
+                "title": self.env._("PRR and churn by month"),
                 "type": "line",
                 "labels": [first.strftime("%Y-%m") for first, _last in months],
                 "datasets": [
-                    {"label": _("PRR %"), "data": [100 * line["prr"] for line in trend], "kpi": "patients_end"},
-                    {"label": _("Churn %"), "data": [100 * line["churn"] for line in trend], "kpi": "patients_lost"},
+                    {
+                        "label": self.env._("PRR %"),
+                        "data": [100 * line["prr"] for line in trend],
+                        "kpi": "patients_end",
+                    },
+                    {
+                        "label": self.env._("Churn %"),
+                        "data": [100 * line["churn"] for line in trend],
+                        "kpi": "patients_lost",
+                    },
                 ],
                 "points": month_points,
             },
             {
                 "key": "satisfaction_department",
-                "title": _("Satisfaction by department (1-5)"),
+                "title": self.env._("Satisfaction by department (1-5)"),
                 "type": "bar",
                 "points": by_key(
                     Satisfaction._figures(*current, department_ids, groupby="department_id"),
@@ -450,7 +470,7 @@ class ClinicRetentionDashboard(models.TransientModel):
             },
             {
                 "key": "satisfaction_aspect",
-                "title": _("Satisfaction by aspect (1-5)"),
+                "title": self.env._("Satisfaction by aspect (1-5)"),
                 "type": "bar",
                 "points": [
                     {
@@ -463,7 +483,7 @@ class ClinicRetentionDashboard(models.TransientModel):
             },
             {
                 "key": "success_department",
-                "title": _("Follow-up success % by department"),
+                "title": self.env._("Follow-up success % by department"),
                 "type": "bar",
                 "points": by_key(
                     Followup._figures(*current, department_ids, groupby="department_id"),
@@ -474,7 +494,7 @@ class ClinicRetentionDashboard(models.TransientModel):
             },
             {
                 "key": "success_agent",
-                "title": _("Follow-up success % by agent"),
+                "title": self.env._("Follow-up success % by agent"),
                 "type": "bar",
                 "points": by_key(
                     Followup._figures(*current, department_ids, groupby="user_id"),
