@@ -77,6 +77,7 @@ export class ClinicDashboardChart extends Component {
             },
             options: {
                 maintainAspectRatio: false,
+                animation: false,
                 plugins: { legend: { display: isLine } },
                 scales: { y: { beginAtZero: true } },
                 onClick: (event, elements) => {

@@ -22,9 +22,21 @@ registry.category("web_tour.tours").add("clinic_dashboard_export", {
             trigger: ".o_clinic_periods button[data-period='year'].active",
         },
         {
-            content: "This month's churn, a point of the trend chart",
-            trigger: ".o_clinic_chart[data-chart='trend'] tr:last-child td:last-child a.o_clinic_chart_point",
-            run: "click",
+            content: "This month's churn: click its point on the trend chart",
+            trigger: ".o_clinic_chart[data-chart='trend'] canvas",
+            run() {
+                const canvas = this.anchor;
+                const chart = window.Chart.getChart(canvas);
+                const churn = chart.getDatasetMeta(1).data.at(-1);
+                const rect = canvas.getBoundingClientRect();
+                canvas.dispatchEvent(
+                    new MouseEvent("click", {
+                        bubbles: true,
+                        clientX: rect.left + churn.x,
+                        clientY: rect.top + churn.y,
+                    })
+                );
+            },
         },
         {
             content: "The lost patients of the month",
