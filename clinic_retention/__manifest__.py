@@ -95,6 +95,7 @@
     "assets": {
         "web.assets_backend": [
             "clinic_retention/static/src/scss/clinic_retention.scss",
+            "clinic_retention/static/src/dashboard/*",
         ],
         "web.assets_tests": [
             "clinic_retention/static/tests/tours/**/*",

@@ -44,3 +44,4 @@ from . import test_report_totals
 from . import test_report_xlsx
 from . import test_i18n
 from . import test_i18n_screenshots
+from . import test_dashboard

@@ -12,7 +12,7 @@ YEAR = (date(2026, 1, 1), date(2026, 12, 31))
 
 
 @tagged("post_install", "-at_install")
-class TestExcelFigures(ReportsCase):
+class ExcelFiguresCase(ReportsCase):
     """The workbook read back cell by cell: every figure is the report
     models' (``_figures``, the KPI service) and the dashboard's, on the
     hand-built clinic of ``ReportsCase`` plus a second agent, a second
@@ -145,10 +145,9 @@ class TestExcelFigures(ReportsCase):
             "Hours to first contact": line["hours"],
         }
 
-    # ------------------------------------------------------------------
-    # Tests
-    # ------------------------------------------------------------------
 
+@tagged("post_install", "-at_install")
+class TestExcelFigures(ExcelFiguresCase):
     def test_workbook_equals_the_report_models(self):
         book = self._book(self.manager)
         Kpi = self.env["clinic.retention.kpi"].with_user(self.manager).with_company(self.company)

@@ -145,7 +145,7 @@ class TestClinicUi(HttpCase):
             }
         )
         self.start_tour(
-            "/odoo/action-clinic_retention.clinic_retention_dashboard_action",
+            "/odoo/action-clinic_retention.clinic_retention_dashboard_client_action",
             "clinic_dashboard_export",
             login="tour_kpi_manager",
         )

@@ -1,6 +1,13 @@
-from odoo import api, fields, models
+from dateutil.relativedelta import relativedelta
 
-PERIODS = [("month", "Month"), ("quarter", "Quarter"), ("year", "Year")]
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from ..models.clinic_visit_reminder import REMINDER_KINDS
+from ..report.clinic_satisfaction_report import ASPECTS
+from ..tools.clinic_time import local_today
+
+PERIODS = [("month", "Month"), ("quarter", "Quarter"), ("year", "Year"), ("custom", "Custom")]
 # (key, what the drill-down opens)
 PATIENT_FLAG_BY_KPI = {
     "patients_start": "at_start",
@@ -20,6 +27,8 @@ class ClinicRetentionDashboard(models.TransientModel):
 
     period = fields.Selection(PERIODS, required=True, default="month")
     department_ids = fields.Many2many("clinic.department", string="Departments", help="Empty: all you may see.")
+    date_from = fields.Date(help="First day of a custom period.")
+    date_to = fields.Date(help="Last day of a custom period.")
     currency_id = fields.Many2one("res.currency", default=lambda self: self.env.company.currency_id)
     current_label = fields.Char(compute="_compute_kpis")
     previous_label = fields.Char(compute="_compute_kpis")
@@ -61,6 +70,15 @@ class ClinicRetentionDashboard(models.TransientModel):
     overdue_task_count = fields.Integer(compute="_compute_now")
 
     def _bounds(self, which):
+        """(date_from, date_to) of the current or previous period; a custom
+        period's previous one is as many days just before it."""
+        if self.period == "custom":
+            if not (self.date_from and self.date_to) or self.date_from > self.date_to:
+                raise UserError(self.env._("A custom period needs a first day on or before its last day."))
+            if which == "current":
+                return self.date_from, self.date_to
+            days = (self.date_to - self.date_from).days + 1
+            return self.date_from - relativedelta(days=days), self.date_from - relativedelta(days=1)
         current, previous = self.env["clinic.retention.kpi"]._periods(self.period or "month")
         return current if which == "current" else previous
 
@@ -68,7 +86,7 @@ class ClinicRetentionDashboard(models.TransientModel):
         """The chosen departments; none chosen: no filter (record rules decide)."""
         return [("department_id", "in", self.department_ids.ids)] if self.department_ids else []
 
-    @api.depends("period", "department_ids")
+    @api.depends("period", "date_from", "date_to", "department_ids")
     def _compute_kpis(self):
         Kpi = self.env["clinic.retention.kpi"]
         for dashboard in self:
@@ -99,7 +117,7 @@ class ClinicRetentionDashboard(models.TransientModel):
                     }
                 )
 
-    @api.depends("period", "department_ids")
+    @api.depends("period", "date_from", "date_to", "department_ids")
     def _compute_care_messages(self):
         for dashboard in self:
             date_from, date_to = dashboard._bounds("current")
@@ -163,6 +181,18 @@ class ClinicRetentionDashboard(models.TransientModel):
             action["context"] = {}
             action["view_mode"] = "list,kanban,form"
             action["views"] = [(False, "list"), (False, "kanban"), (False, "form")]
+        elif kpi == "reminders":
+            # the messages behind "reminders delivered %" (clinic.visit.reminder._delivery_rate)
+            action = self.env["ir.actions.act_window"]._for_xml_id("clinic_retention.clinic_visit_reminder_action")
+            action["domain"] = [
+                ("kind", "in", list(REMINDER_KINDS)),
+                ("scheduled_date", ">=", fields.Datetime.to_datetime(date_from)),
+                ("scheduled_date", "<", fields.Datetime.to_datetime(date_to) + relativedelta(days=1)),
+                *departments,
+            ]
+            action["context"] = {}
+            action["view_mode"] = "list,form"
+            action["views"] = [(False, "list"), (False, "form")]
         else:  # overdue tasks
             action = self.env["ir.actions.act_window"]._for_xml_id("clinic_retention.clinic_followup_task_action")
             action["domain"] = [("is_overdue", "=", True), *departments]
@@ -209,7 +239,7 @@ class ClinicRetentionDashboard(models.TransientModel):
     previous_reactivation_rate = fields.Float(compute="_compute_crm_kpis", digits=(5, 1))
     previous_referral_count = fields.Integer(compute="_compute_crm_kpis")
 
-    @api.depends("period", "department_ids")
+    @api.depends("period", "date_from", "date_to", "department_ids")
     def _compute_crm_kpis(self):
         Report = self.env["clinic.conversion.report"]
         for dashboard in self:
@@ -261,4 +291,240 @@ class ClinicRetentionDashboard(models.TransientModel):
             action["context"] = {}
         period = f"{date_from} — {date_to}"
         action["display_name"] = self.env._("%(what)s (%(period)s)", what=action["name"], period=period)
+        return action
+
+    # ------------------------------------------------------------------
+    # The dashboard client action (static/src/dashboard): tiles and charts
+    # from the figures above, drill-down through action_drill(_crm)
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _dashboard_tiles(self):
+        """(key, label, format, drill kpi, drill method, has a previous period)."""
+        return [
+            ("patients_start", self.env._("Active at start (S)"), "integer", "patients_start", "action_drill", True),
+            ("patients_new", self.env._("New (N)"), "integer", "patients_new", "action_drill", True),
+            ("patients_end", self.env._("Active at end (E)"), "integer", "patients_end", "action_drill", True),
+            ("prr", self.env._("PRR %"), "percent", "patients_end", "action_drill", True),
+            ("churn", self.env._("Churn %"), "percent", "patients_lost", "action_drill", True),
+            ("patients_lost", self.env._("Lost patients"), "integer", "patients_lost", "action_drill", True),
+            ("lost_revenue", self.env._("Revenue of lost patients"), "monetary", "patients_lost", "action_drill", True),
+            ("revenue", self.env._("Revenue"), "monetary", "revenue", "action_drill", True),
+            ("satisfaction", self.env._("Satisfaction (1-5)"), "score", "satisfaction", "action_drill", True),
+            ("success", self.env._("Follow-up success %"), "percent", "success", "action_drill", True),
+            ("reminders_delivered", self.env._("Reminders delivered %"), "percent", "reminders", "action_drill", True),
+            ("open_complaints", self.env._("Open complaints"), "integer", "open_complaints", "action_drill", False),
+            (
+                "overdue_complaints",
+                self.env._("Overdue complaints"),
+                "integer",
+                "overdue_complaints",
+                "action_drill",
+                False,
+            ),
+            ("overdue_tasks", self.env._("Overdue follow-ups"), "integer", "overdue_tasks", "action_drill", False),
+            (
+                "conversion_rate",
+                self.env._("New patients converted %"),
+                "percent",
+                "conversion",
+                "action_drill_crm",
+                True,
+            ),
+            ("treatment_rate", self.env._("Treatment plans done %"), "percent", "treatment", "action_drill_crm", True),
+            ("reactivation_rate", self.env._("Reactivated %"), "percent", "reactivation", "action_drill_crm", True),
+            ("referral_count", self.env._("Referrals"), "integer", "referrals", "action_drill_crm", True),
+        ]
+
+    @api.model
+    def _dashboard_create(self, period, date_from=None, date_to=None, department_ids=None):
+        """A dashboard record for the client action's filters; the departments
+        are those of ``department_ids`` the user may see."""
+        if period not in dict(PERIODS):
+            raise UserError(self.env._("Unknown period: %(period)s", period=period))
+        departments = self.env["clinic.department"]
+        if department_ids:
+            departments = self.env["clinic.retention.kpi"]._visible_departments([int(i) for i in department_ids])
+        return self.create(
+            {
+                "period": period,
+                "date_from": fields.Date.to_date(date_from) if period == "custom" else False,
+                "date_to": fields.Date.to_date(date_to) if period == "custom" else False,
+                "department_ids": [fields.Command.set(departments.ids)],
+            }
+        )
+
+    @api.model
+    def get_dashboard_data(self, period="month", date_from=None, date_to=None, department_ids=None):
+        """Everything the dashboard shows, for the period and the departments
+        (none: all the user may see): tiles with the previous period's value,
+        and chart series (labels, values and what a click opens). The figures
+        are the KPI service's and the report models' ``_figures``, as the
+        Excel export's."""
+        dashboard = self._dashboard_create(period, date_from, date_to, department_ids)
+        Kpi = self.env["clinic.retention.kpi"]
+        current, previous = dashboard._bounds("current"), dashboard._bounds("previous")
+        chosen = dashboard.department_ids.ids or None
+        previous_delivered = self.env["clinic.visit.reminder"]._delivery_rate(*previous, department_ids=chosen)
+        values = {
+            "current": {
+                "open_complaints": dashboard.open_complaint_count,
+                "overdue_complaints": dashboard.overdue_complaint_count,
+                "overdue_tasks": dashboard.overdue_task_count,
+                "reminders_delivered": dashboard.reminders_delivered,
+            },
+            "previous": {"reminders_delivered": previous_delivered or 0.0},
+        }
+        for which in ("current", "previous"):
+            for key in ("patients_start", "patients_new", "patients_end", "patients_lost", "prr", "churn"):
+                values[which][key] = dashboard[f"{which}_{key}"]
+            for key in ("lost_revenue", "revenue", "satisfaction", "success"):
+                values[which][key] = dashboard[f"{which}_{key}"]
+            for key in ("conversion_rate", "treatment_rate", "reactivation_rate", "referral_count"):
+                values[which][key] = dashboard[f"{which}_{key}"]
+        tiles = [
+            {
+                "key": key,
+                "label": label,
+                "format": value_format,
+                "value": values["current"][key],
+                "previous": values["previous"].get(key) if has_previous else None,
+                "kpi": kpi,
+                "method": method,
+            }
+            for key, label, value_format, kpi, method, has_previous in self._dashboard_tiles()
+        ]
+        return {
+            "period": dashboard.period,
+            "current": [fields.Date.to_string(day) for day in current],
+            "previous": [fields.Date.to_string(day) for day in previous],
+            "departments": [
+                {"id": department.id, "name": department.display_name} for department in Kpi._visible_departments()
+            ],
+            "department_ids": dashboard.department_ids.ids,
+            "currency_id": dashboard.currency_id.id,
+            "tiles": tiles,
+            "charts": dashboard._dashboard_charts(current, chosen),
+            "tz_missing": dashboard.clinic_tz_missing,
+        }
+
+    def _dashboard_charts(self, current, department_ids):
+        """The chart series of the client action: each point carries the
+        drill-down (kpi, and the month, department or agent it is about)."""
+        Kpi = self.env["clinic.retention.kpi"]
+        Satisfaction = self.env["clinic.satisfaction.report"]
+        Followup = self.env["clinic.followup.report"]
+        # the twelve months up to the period's last one, or this month when that is still to come
+        months = Kpi._month_bounds(min(current[1], local_today(self.env.company)).replace(day=1), 12)
+        trend = [lines[0] if lines else Kpi._empty_line() for lines in Kpi._compute_many(months, department_ids)]
+        to_string = fields.Date.to_string
+        month_points = [{"date_from": to_string(first), "date_to": to_string(last)} for first, last in months]
+
+        # as the Excel export names them
+        none_labels = {"department_id": self.env._("No department"), "user_id": self.env._("Unassigned")}
+
+        def by_key(lines, measure, kpi, key_name):
+            points = []
+            for line in lines:
+                key = line["key"]
+                points.append(
+                    {
+                        "label": key.display_name if key else none_labels[key_name],
+                        "value": measure(line),
+                        "drill": {"kpi": kpi, key_name: key.id if key else False},
+                    }
+                )
+            return points
+
+        satisfaction = Satisfaction._figures(*current, department_ids)
+        return [
+            {
+                "key": "trend",
+                "title": self.env._("PRR and churn by month"),
+                "type": "line",
+                "labels": [first.strftime("%Y-%m") for first, _last in months],
+                "datasets": [
+                    {
+                        "label": self.env._("PRR %"),
+                        "data": [100 * line["prr"] for line in trend],
+                        "kpi": "patients_end",
+                    },
+                    {
+                        "label": self.env._("Churn %"),
+                        "data": [100 * line["churn"] for line in trend],
+                        "kpi": "patients_lost",
+                    },
+                ],
+                "points": month_points,
+            },
+            {
+                "key": "satisfaction_department",
+                "title": self.env._("Satisfaction by department (1-5)"),
+                "type": "bar",
+                "points": by_key(
+                    Satisfaction._figures(*current, department_ids, groupby="department_id"),
+                    lambda line: line["score"],
+                    "satisfaction",
+                    "department_id",
+                ),
+            },
+            {
+                "key": "satisfaction_aspect",
+                "title": self.env._("Satisfaction by aspect (1-5)"),
+                "type": "bar",
+                "points": [
+                    {
+                        "label": Satisfaction._fields[aspect].get_description(self.env)["string"],
+                        "value": satisfaction[aspect],
+                        "drill": {"kpi": "satisfaction", "aspect": aspect},
+                    }
+                    for aspect in ASPECTS
+                ],
+            },
+            {
+                "key": "success_department",
+                "title": self.env._("Follow-up success % by department"),
+                "type": "bar",
+                "points": by_key(
+                    Followup._figures(*current, department_ids, groupby="department_id"),
+                    lambda line: 100 * line["success"],
+                    "success",
+                    "department_id",
+                ),
+            },
+            {
+                "key": "success_agent",
+                "title": self.env._("Follow-up success % by agent"),
+                "type": "bar",
+                "points": by_key(
+                    Followup._figures(*current, department_ids, groupby="user_id"),
+                    lambda line: 100 * line["success"],
+                    "success",
+                    "user_id",
+                ),
+            },
+        ]
+
+    @api.model
+    def action_dashboard_drill(self, drill, period="month", date_from=None, date_to=None, department_ids=None):
+        """The records behind a tile or a chart point of the client action.
+        ``drill``: kpi, which (current/previous), method (action_drill or
+        action_drill_crm), and the point's month (date_from, date_to),
+        department_id, user_id or aspect."""
+        method = drill.get("method") or "action_drill"
+        if method not in ("action_drill", "action_drill_crm"):
+            raise UserError(self.env._("Unknown drill-down."))
+        if drill.get("date_from"):
+            period, date_from, date_to = "custom", drill["date_from"], drill["date_to"]
+        if drill.get("department_id"):
+            department_ids = [drill["department_id"]]
+        dashboard = self._dashboard_create(period, date_from, date_to, department_ids)
+        context = {"kpi": drill.get("kpi"), "which": drill.get("which") or "current"}
+        action = getattr(dashboard.with_context(**context), method)()
+        if "user_id" in drill:
+            action["domain"] = [*action["domain"], ("user_id", "=", int(drill["user_id"] or 0) or False)]
+        if "department_id" in drill and not drill["department_id"]:
+            action["domain"] = [*action["domain"], ("department_id", "=", False)]
+        if drill.get("aspect") in ASPECTS:
+            action["domain"] = [*action["domain"], (drill["aspect"], "!=", False)]
         return action
