@@ -175,7 +175,7 @@ class ClinicVisit(models.Model):
     start_local_time = fields.Char(compute="_compute_start_local_time", string="Visit hour")
     start_local_long = fields.Char(compute="_compute_start_local_long", string="Visit time (long)")
     patient_text_dir = fields.Char(
-        compute="_compute_patient_text_dir",
+        related="patient_id.clinic_text_dir",
         string="Patient's writing direction",
         help="rtl when the patient's language is written right to left (Persian): e-mails are laid out so.",
     )
@@ -244,12 +244,6 @@ class ClinicVisit(models.Model):
             if department.use_patient_tz and visit.patient_id.tz:
                 zone = visit.patient_id.tz
             visit.local_tz = zone
-
-    @api.depends("patient_id.lang")
-    def _compute_patient_text_dir(self):
-        for visit in self:
-            lang = visit.patient_id.lang
-            visit.patient_text_dir = "rtl" if lang and locale_dates.is_rtl(self.env, lang) else "ltr"
 
     def _format_start_local(self, fname, formatter):
         """The visit time as the patient reads it: in ``local_tz``, formatted

@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..tools import locale_dates
 from ..tools.phone import InvalidPhoneNumber, example_number, to_e164
 
 PHONE_FIELDS = ("phone", "mobile")
@@ -27,10 +28,25 @@ class ResPartner(models.Model):
         groups="clinic_retention.group_clinic_retention_user",
     )
 
+    # The one source of the writing direction of messages to a person (and,
+    # through clinic.patient's delegation, to a patient): the e-mail
+    # templates set it on their body wrapper.
+    clinic_text_dir = fields.Char(
+        compute="_compute_clinic_text_dir",
+        string="Writing direction",
+        help="rtl when the contact's language is written right to left (Persian): e-mails are laid out so.",
+    )
+
     @api.depends("patient_ids")
     def _compute_is_patient(self):
         for partner in self:
             partner.is_patient = bool(partner.with_context(active_test=False).patient_ids)
+
+    @api.depends("lang")
+    def _compute_clinic_text_dir(self):
+        for partner in self:
+            rtl = partner.lang and locale_dates.is_rtl(self.env, partner.lang)
+            partner.clinic_text_dir = "rtl" if rtl else "ltr"
 
     def write(self, vals):
         """A patient's numbers are always stored in E.164, whichever app

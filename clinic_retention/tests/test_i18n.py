@@ -289,6 +289,118 @@ class TestTranslatedMessages(EnglishLeftMixin, TransactionCase):
                     self.assertNotRegex(body, r"\d:\d\d:\d\d", "no seconds")
 
 
+# Latin words a translated message may keep: abbreviations and brand terms
+ALLOWED_LATIN = {"sms", "prr", "roi", "ltv", "odoo"}
+
+
+@tagged("post_install", "-at_install")
+class TestEveryTemplateTranslated(TransactionCase):
+    """Every mail and SMS template the module ships (found by its XML id, so
+    a new one cannot be skipped) rendered for a Chinese, a Persian and a
+    Russian patient: not the English text, no English word of it left but
+    names, links and abbreviations; e-mails right to left in Persian."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        install_languages(cls.env)
+        cls.env.company.write(
+            {
+                "name": "Hygieia",
+                "clinic_tz": "Asia/Shanghai",
+                "email": "care@hygieia.example.com",
+                "phone": "+86 21 5555 0100",
+            }
+        )
+        cls.department = cls.env["clinic.department"].create({"name": "Odonto"})
+        cls.doctor = new_test_user(cls.env, login="i18n_all_doctor", name="Ivanov")
+        cls.records = {}
+        for lang in LANGS:
+            referrer = cls.env["res.partner"].create({"name": f"Referrer {lang}", "lang": lang})
+            patient = cls.env["clinic.patient"].create(
+                {"name": f"Patient {lang}", "lang": lang, "care_consent": True, "referred_by_id": referrer.id}
+            )
+            patient.birthday_offer_code = f"GIFT{lang[:2].upper()}"
+            visit = cls.env["clinic.visit"].create(
+                {
+                    "patient_id": patient.id,
+                    "department_id": cls.department.id,
+                    "doctor_id": cls.doctor.id,
+                    "start": VISIT_START,
+                    "stop": VISIT_START + timedelta(minutes=30),
+                }
+            )
+            cls.env["clinic.survey.response"].create({"visit_id": visit.id})
+            task = cls.env["clinic.followup.task"].create(
+                {"name": "Recall", "patient_id": patient.id, "department_id": cls.department.id, "user_id": False}
+            )
+            cls.records[lang] = {"clinic.visit": visit, "clinic.followup.task": task, "clinic.patient": patient}
+
+    def _templates(self):
+        data = self.env["ir.model.data"].search(
+            [("module", "=", "clinic_retention"), ("model", "in", ("mail.template", "sms.template"))]
+        )
+        return [self.env[d.model].browse(d.res_id) for d in data.sorted("name")]
+
+    def _record(self, lang, template):
+        record = self.records[lang].get(template.model)
+        self.assertTrue(
+            record,
+            f"{template.name}: no test record for model {template.model}; "
+            "add one to TestEveryTemplateTranslated so this template is checked",
+        )
+        return record
+
+    def _names(self, record):
+        patient = record if record._name == "clinic.patient" else record.patient_id
+        return [
+            patient.name,
+            patient.referred_by_id.name,
+            patient.birthday_offer_code,
+            "Hygieia",
+            "Odonto",
+            "Ivanov",
+            "care@hygieia.example.com",
+        ]
+
+    def _english_words(self, text, names):
+        for name in names:
+            text = text.replace(name, " ")
+        text = re.sub(r"https?://\S+|\S+@\S+", " ", text)
+        return {word.lower() for word in re.findall(r"[A-Za-z]{3,}", text)} - ALLOWED_LATIN
+
+    def _texts(self, template, record, **kwargs):
+        """{part: rendered text}, the text content of e-mail bodies."""
+        rendered = {}
+        fields_ = ("subject", "body_html") if template._name == "mail.template" else ("body",)
+        for fname in fields_:
+            value = template._render_field(fname, record.ids, **kwargs)[record.id]
+            rendered[fname] = str(value)
+        return rendered
+
+    def test_every_template_in_every_language(self):
+        templates = self._templates()
+        self.assertGreaterEqual(len(templates), 16, "the shipped templates are found by XML id")
+        for template in templates:
+            for lang in LANGS:
+                record = self._record(lang, template)
+                names = self._names(record)
+                english = self._texts(template, record, set_lang="en_US")
+                translated = self._texts(template, record, compute_lang=True)
+                for part, text in translated.items():
+                    where = f"{template.name} ({part}) in {lang}"
+                    self.assertNotEqual(text, english[part], f"{where}: not translated")
+                    plain = html.fromstring(text).text_content() if part == "body_html" else text
+                    plain_en = html.fromstring(english[part]).text_content() if part == "body_html" else english[part]
+                    words = self._english_words(plain_en, names)
+                    left = words & self._english_words(plain, names)
+                    self.assertFalse(left, f"{where}: English left {sorted(left)} in {plain!r}")
+                    self.assertRegex(re.sub(r"https?://\S+", "", plain), SCRIPTS[lang], where)
+                    if part == "body_html":
+                        direction = "rtl" if lang == "fa_IR" else "ltr"
+                        self.assertIn(f'dir="{direction}"', text, f"{where}: the body is not laid out {direction}")
+
+
 @tagged("post_install", "-at_install")
 class TestTranslatedPublicPages(EnglishLeftMixin, HttpCase):
     """Each public page in the three languages: translated, no English left
