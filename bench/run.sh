@@ -7,13 +7,14 @@
 #   bench/run.sh workers  [--due 10000] [--http-port 8115]   (a real multi-worker Odoo)
 #   bench/run.sh reports  [--patients 100000] [--tasks 1000000] [--responses 300000]
 #   bench/run.sh export   [--patients 100000] [--tasks 1000000] [--responses 300000] [--complaints 20000]
+#   bench/run.sh dashboard [--patients 100000] [--tasks 1000000] [--reminders 100000] [--period custom]
 source "$(dirname "$0")/../scripts/common.sh"
 
 BENCH="${1:-}"
 shift || true
 case "$BENCH" in
-    recall|reminders|reports|workers|export) ;;
-    *) echo "usage: bench/run.sh recall|reminders|reports|workers|export [options]" >&2; exit 2 ;;
+    recall|reminders|reports|workers|export|dashboard) ;;
+    *) echo "usage: bench/run.sh recall|reminders|reports|workers|export|dashboard [options]" >&2; exit 2 ;;
 esac
 DB="${CLINIC_BENCH_DB:-clinic_bench}"
 
