@@ -1,1 +1,2 @@
 from . import clinic_campaign_report
+from . import clinic_campaign_xlsx

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.tools import SQL
 
 # Traces of a message that reached the patient's inbox or phone.
@@ -144,3 +144,33 @@ class ClinicCampaignReport(models.Model):
             """,
             delivered=DELIVERED,
         )
+
+    # ------------------------------------------------------------------
+    # The campaigns of a period (Excel "Campaigns" sheet, dashboard tile)
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _period_campaigns(self, date_from, date_to):
+        """The campaigns with a mailing sent between ``date_from`` and
+        ``date_to`` (the clinic's local days), as the user may see them."""
+        start, end = self.env["clinic.retention.kpi"]._bounds(date_from, date_to)
+        mailings = self.env["mailing.mailing"].search(
+            [("campaign_id", "!=", False), ("sent_date", ">=", start), ("sent_date", "<", end)]
+        )
+        return mailings.campaign_id
+
+    @api.model
+    def _period_rows(self, date_from, date_to):
+        """The report's rows of the campaigns sent in the period."""
+        campaigns = self._period_campaigns(date_from, date_to)
+        return self.search([("campaign_id", "in", campaigns.ids)])
+
+    @api.model
+    def _period_roi(self, date_from, date_to):
+        """ROI of the campaigns sent in the period that have a cost:
+        (their revenue - their cost) / their cost; None without any cost."""
+        rows = self._period_rows(date_from, date_to).filtered(lambda row: row.cost > 0)
+        cost = sum(rows.mapped("cost"))
+        if not cost:
+            return None
+        return (sum(rows.mapped("revenue")) - cost) / cost
