@@ -47,4 +47,5 @@ set +e
 rc=$?
 set -e
 PGPASSWORD="$DB_PASSWORD" dropdb -h "$DB_HOST" -p "$DB_PORT" -U "$DB_USER" --force "$DB" || true
+rm -rf "$OLD"  # the previous release's tree is only needed during the test
 exit "$rc"
