@@ -9,7 +9,8 @@ day-before reminders in the care-message ledger, measure:
   (d) ``clinic.retention.dashboard.get_dashboard_data`` as a manager: the
       OWL dashboard's one call (every tile with its previous period, and
       the charts: PRR and churn by month, satisfaction by department and
-      aspect, follow-up success by department and agent), for a custom
+      aspect, follow-up success by department and agent, complaints open
+      and overdue by department, reminders delivered % by month), for a custom
       period (the data's whole span, as the export benchmark) or
       --period month/quarter/year: seconds, SQL queries and memory.
   (s) hand-written SQL on the source tables computing the same figures
@@ -93,6 +94,14 @@ SQL_DELIVERED = """
       FROM clinic_visit_reminder r
      WHERE r.kind IN %(kinds)s AND r.state IN %(left)s
        AND r.scheduled_date >= %(day_from)s AND r.scheduled_date < %(day_to)s
+"""
+SQL_COMPLAINTS_DEPARTMENT = """
+    SELECT c.department_id, count(*) FILTER (WHERE c.is_open),
+           count(*) FILTER (WHERE c.is_open AND c.deadline < now() AT TIME ZONE 'UTC')
+      FROM clinic_complaint c
+     WHERE c.active
+     GROUP BY 1
+    HAVING count(*) FILTER (WHERE c.is_open) > 0
 """
 SQL_COMPLAINTS = """
     SELECT count(*) FILTER (WHERE c.is_open),
@@ -185,6 +194,18 @@ def _dashboard_figures(data):
     figures["trend"] = {
         point["date_from"]: [rounded(prr, 1), rounded(churn, 1)]
         for point, prr, churn in zip(trend["points"], *(d["data"] for d in trend["datasets"]), strict=True)
+    }
+    complaints = charts["complaints_department"]
+    figures["complaints_department"] = {
+        str(point["department_id"] or None): [opened, overdue]
+        for point, opened, overdue in zip(
+            complaints["points"], *(d["data"] for d in complaints["datasets"]), strict=True
+        )
+    }
+    reminders = charts["reminders_month"]
+    figures["reminders_month"] = {
+        point["date_from"]: rounded(value, 1)
+        for point, value in zip(reminders["points"], reminders["datasets"][0]["data"], strict=True)
     }
     for key, drill, digits in (
         ("satisfaction_department", "department_id", 2),
@@ -284,6 +305,10 @@ def phase_sql(registry, period, current, previous, trend):
                 success_agent = fetch(SQL_SUCCESS.format(key="t.user_id"), periods[0])
                 [[open_complaints, overdue_complaints]] = fetch(SQL_COMPLAINTS, periods[0])
                 trend_lines = {first: kpi(params(first, last.isoformat())) for first, last in months}
+                complaints_department = fetch(SQL_COMPLAINTS_DEPARTMENT, periods[0])
+                reminders_month = {
+                    first: fetch(SQL_DELIVERED, params(first, last.isoformat()))[0][0] for first, last in months
+                }
 
             if run == 0:
                 cold = measure
@@ -298,6 +323,10 @@ def phase_sql(registry, period, current, previous, trend):
         figures["trend"] = {
             first: [rounded(line["prr"], 1), rounded(line["churn"], 1)] for first, line in trend_lines.items()
         }
+        figures["complaints_department"] = {
+            str(key): [opened, overdue] for key, opened, overdue in complaints_department
+        }
+        figures["reminders_month"] = {first: rounded(value or 0.0, 1) for first, value in reminders_month.items()}
         aspects = satisfaction[0][2:] if satisfaction else [0.0] * len(ASPECTS)
         figures["satisfaction_department"] = {str(key): rounded(row[0], 2) for key, *row in by_department}
         figures["satisfaction_aspect"] = {
@@ -320,6 +349,8 @@ def main():
     parser.add_argument("--period", choices=("custom", "month", "quarter", "year"), default="custom")
     parser.add_argument("--phase", choices=("dashboard", "sql"), help=argparse.SUPPRESS)
     parser.add_argument("--bounds", help=argparse.SUPPRESS)
+    # measure again on the data a previous run left (python bench/bench_dashboard.py --measure-only)
+    parser.add_argument("--measure-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     os.environ["BENCH_RUNS"] = str(max(args.runs, 2))
     registry = boot()
@@ -337,13 +368,14 @@ def main():
     started = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     print("Dashboard benchmark")
     print(f"{started} on {machine()}")
-    with environment(registry) as env:
-        generate(env, args.patients, args.tasks, args.responses)
-        generate_visits(env, args.visits)
-        generate_more(env, args.complaints)
-        generate_reminders(env, args.reminders)
-        manager(env)
-    vacuum(DB)
+    if not args.measure_only:
+        with environment(registry) as env:
+            generate(env, args.patients, args.tasks, args.responses)
+            generate_visits(env, args.visits)
+            generate_more(env, args.complaints)
+            generate_reminders(env, args.reminders)
+            manager(env)
+        vacuum(DB)
     common = ["--period", args.period, "--runs", str(args.runs)]
     dashboard = measure_in_subprocess(script, ["--phase", "dashboard", *common], timeout=7200)
     import json

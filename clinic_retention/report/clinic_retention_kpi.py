@@ -68,10 +68,31 @@ class ClinicRetentionKpi(models.AbstractModel):
     # ------------------------------------------------------------------
 
     @api.model
-    def _patient_flags_sql(self, visit_filter=None):
+    def _visits_sql(self, visit_filter=None):
+        """The ``WITH`` clause of every KPI query: ``visible_visit``, the done
+        visits (of the user's record rules: ``visit_filter``, an SQL
+        condition on ``v``), each with whether its patient left for a natural
+        reason. Selected once, however many periods read them."""
+        return SQL(
+            """
+            WITH visible_visit AS MATERIALIZED (
+                SELECT v.id, v.patient_id, v.start, v.amount, v.company_id, v.department_id,
+                       COALESCE(pt.leave_reason IN %(natural)s, FALSE) AS natural_leave
+                  FROM clinic_visit v
+                  JOIN clinic_patient pt ON pt.id = v.patient_id
+                 WHERE v.state = 'done' AND %(filter)s
+            )
+            """,
+            natural=NATURAL_LEAVE_REASONS,
+            filter=SQL("TRUE") if visit_filter is None else visit_filter,
+        )
+
+    @api.model
+    def _patient_flags_sql(self):
         """Per patient of the period ``p`` (a row in scope, with the columns
-        of ``_kpi_sql``'s ``periods``): patient_id, first_visit, last_visit,
-        the revenues, and the flags at_start, at_end, is_new, lost."""
+        of ``_kpi_sql``'s ``periods``; visits from ``_visits_sql``):
+        patient_id, first_visit, last_visit, the revenues, and the flags
+        at_start, at_end, is_new, lost."""
         return SQL(
             """
             SELECT pp.patient_id,
@@ -82,7 +103,7 @@ class ClinicRetentionKpi(models.AbstractModel):
                    pp.revenue_period,
                    flags.at_start,
                    flags.at_end,
-                   pp.first_visit >= p.period_start AND NOT attrition.is_natural AS is_new,
+                   pp.first_visit >= p.period_start AND NOT flags.is_natural AS is_new,
                    flags.at_start AND NOT flags.at_end AS lost,
                    flags.at_end AND pp.last_visit <= p.period_end - make_interval(days => p.lapse_days) AS lapsed
               FROM (
@@ -95,51 +116,65 @@ class ClinicRetentionKpi(models.AbstractModel):
                              AND v.start < p.period_start) AS revenue_prev_12m,
                        SUM(COALESCE(v.amount, 0)) FILTER (
                            WHERE v.start >= p.period_end - INTERVAL '12 months') AS revenue_last_12m,
-                       SUM(COALESCE(v.amount, 0)) FILTER (WHERE v.start >= p.period_start) AS revenue_period
-                  FROM clinic_visit v
+                       SUM(COALESCE(v.amount, 0)) FILTER (WHERE v.start >= p.period_start) AS revenue_period,
+                       p.exclude_natural AND BOOL_OR(v.natural_leave) AS is_natural
+                  FROM visible_visit v
                  WHERE %(visits)s
                  GROUP BY v.patient_id
               ) pp
              CROSS JOIN LATERAL (
-                SELECT p.exclude_natural AND EXISTS (
-                           SELECT 1 FROM clinic_patient np
-                            WHERE np.id = pp.patient_id AND np.leave_reason IN %(natural)s) AS is_natural
-             ) attrition
-             CROSS JOIN LATERAL (
-                SELECT COALESCE(pp.last_before_start > p.period_start - make_interval(days => p.active_days), FALSE)
-                           AND NOT attrition.is_natural AS at_start,
+                SELECT pp.is_natural,
+                       COALESCE(pp.last_before_start > p.period_start - make_interval(days => p.active_days), FALSE)
+                           AND NOT pp.is_natural AS at_start,
                        pp.last_visit > p.period_end - make_interval(days => p.active_days)
-                           AND NOT attrition.is_natural AS at_end
+                           AND NOT pp.is_natural AS at_end
              ) flags
             """,
-            visits=self._period_visits_sql(visit_filter),
-            natural=NATURAL_LEAVE_REASONS,
+            visits=self._period_visits_sql(),
         )
 
     @api.model
-    def _period_visits_sql(self, visit_filter=None):
-        """The done visits of period ``p``'s company and departments before its end."""
-        conditions = [
-            SQL("v.state = 'done'"),
-            SQL("v.company_id = p.company_id"),
-            SQL("(p.department_ids IS NULL OR v.department_id = ANY(p.department_ids))"),
-            SQL("v.start < p.period_end"),
-        ]
-        if visit_filter is not None:
-            conditions.append(visit_filter)
-        return SQL(" AND ").join(conditions)
+    def _period_visits_sql(self):
+        """The visits (of ``visible_visit``) of period ``p``'s company and departments before its end."""
+        return SQL(
+            "v.company_id = p.company_id"
+            " AND (p.department_ids IS NULL OR v.department_id = ANY(p.department_ids))"
+            " AND v.start < p.period_end"
+        )
 
     @api.model
-    def _kpi_sql(self, periods, visit_filter=None):
+    def _kpi_sql(self, periods, visit_filter=None, gaps=True):
         """``periods``: an SQL query with the columns period_start,
         period_end (UTC timestamps), department_ids (an array: the
         departments taken together, a patient of several counting once;
         NULL: the whole clinic), company_id, active_days, lapse_days. Returns one row
         per period with its KPIs (``KPI_COLUMNS``) and ratios
         (``RATIO_COLUMNS``, as fractions). ``visit_filter``: an SQL condition
-        on the visits ``v`` (the user's record rules)."""
+        on the visits ``v`` (the user's record rules). ``gaps=False`` leaves
+        out the days between visits (zero): a window over every visit before
+        each period's end, the costliest part, which a trend of PRR and
+        churn does not need."""
+        if gaps:
+            gaps_sql = SQL(
+                """
+                SELECT COALESCE(AVG(gaps.gap_days), 0) AS avg_days_between_visits,
+                       COUNT(gaps.gap_days) AS return_visit_count
+                  FROM (
+                    SELECT v.start,
+                           EXTRACT(EPOCH FROM v.start - LAG(v.start) OVER (
+                               PARTITION BY v.patient_id ORDER BY v.start)) / 86400.0 AS gap_days
+                      FROM visible_visit v
+                     WHERE %(visits)s
+                  ) gaps
+                 WHERE gaps.start >= p.period_start AND gaps.gap_days IS NOT NULL
+                """,
+                visits=self._period_visits_sql(),
+            )
+        else:
+            gaps_sql = SQL("SELECT 0.0::float AS avg_days_between_visits, 0::bigint AS return_visit_count")
         return SQL(
             """
+            %(visible)s
             SELECT p.*, k.*, g.avg_days_between_visits, g.return_visit_count,
                    CASE WHEN k.patients_start > 0
                         THEN (k.patients_end - k.patients_new)::float / k.patients_start ELSE 0 END AS prr,
@@ -162,22 +197,12 @@ class ClinicRetentionKpi(models.AbstractModel):
                                 FILTER (WHERE f.at_end), 0)::float AS lifespan_years
                   FROM (%(flags)s) f
              ) k
-             CROSS JOIN LATERAL (
-                SELECT COALESCE(AVG(gaps.gap_days), 0) AS avg_days_between_visits,
-                       COUNT(gaps.gap_days) AS return_visit_count
-                  FROM (
-                    SELECT v.start,
-                           EXTRACT(EPOCH FROM v.start - LAG(v.start) OVER (
-                               PARTITION BY v.patient_id ORDER BY v.start)) / 86400.0 AS gap_days
-                      FROM clinic_visit v
-                     WHERE %(visits)s
-                  ) gaps
-                 WHERE gaps.start >= p.period_start AND gaps.gap_days IS NOT NULL
-             ) g
+             CROSS JOIN LATERAL (%(gaps)s) g
             """,
+            visible=self._visits_sql(visit_filter),
             periods=periods,
-            flags=self._patient_flags_sql(visit_filter),
-            visits=self._period_visits_sql(visit_filter),
+            flags=self._patient_flags_sql(),
+            gaps=gaps_sql,
         )
 
     @api.model
@@ -188,13 +213,15 @@ class ClinicRetentionKpi(models.AbstractModel):
             raise ValueError(f"unknown patient flag {flag!r}")
         return SQL(
             """
+            %(visible)s
             SELECT DISTINCT f.patient_id, f.last_visit, f.revenue_prev_12m
               FROM (%(periods)s) p
              CROSS JOIN LATERAL (%(flags)s) f
              WHERE %(flag)s
             """,
+            visible=self._visits_sql(visit_filter),
             periods=periods,
-            flags=self._patient_flags_sql(visit_filter),
+            flags=self._patient_flags_sql(),
             flag=SQL.identifier("f", flag),
         )
 
@@ -322,15 +349,15 @@ class ClinicRetentionKpi(models.AbstractModel):
         return self._compute_many([(date_from, date_to)], department_ids, company, by_department)[0]
 
     @api.model
-    def _compute_many(self, bounds, department_ids=None, company=None, by_department=False):
+    def _compute_many(self, bounds, department_ids=None, company=None, by_department=False, gaps=True):
         """``_compute`` for several periods in one query: a list of results
-        (one per (date_from, date_to) of ``bounds``)."""
+        (one per (date_from, date_to) of ``bounds``); ``gaps``: see ``_kpi_sql``."""
         company = company or self.env.company
         scopes = self._scopes(department_ids, company, by_department)
         if not scopes:
             return [[] for _bound in bounds]
         self.env.flush_all()
-        kpi = self._kpi_sql(self._periods_sql(bounds, scopes, company), self._visit_filter(company))
+        kpi = self._kpi_sql(self._periods_sql(bounds, scopes, company), self._visit_filter(company), gaps=gaps)
         self.env.cr.execute(SQL("SELECT * FROM (%s) kpi ORDER BY kpi.seq", kpi))
         rows = iter(self.env.cr.dictfetchall())
         result = []

@@ -193,3 +193,59 @@ class TestDashboardData(ExcelFiguresCase):
             Dashboard.get_dashboard_data("decade", False, False, [])
         with self.assertRaises(UserError):
             Dashboard.action_dashboard_drill({"kpi": "prr", "method": "unlink"}, "month")
+
+    @freeze_time("2026-06-15 10:00:00")
+    def test_complaint_and_reminder_charts(self):
+        data = self._data(self.manager)
+        charts = {chart["key"]: chart for chart in data["charts"]}
+        tiles = {tile["key"]: tile for tile in data["tiles"]}
+        # complaints open and overdue by department: the workbook's rows, the
+        # one of no department included, adding up to the tiles
+        chart = charts["complaints_department"]
+        self.assertEqual(chart["labels"], ["KPI Cardio", "KPI Dental", "No department"])
+        opened, overdue = (dict(zip(chart["labels"], dataset["data"], strict=True)) for dataset in chart["datasets"])
+        sheet = self._table(self._book(self.manager)["Complaints"])
+        for name in chart["labels"]:
+            self.assertEqual(opened[name], sheet[name]["Open today"], name)
+            self.assertEqual(overdue[name], sheet[name]["Overdue today"], name)
+        self.assertEqual(opened, {"KPI Cardio": 1, "KPI Dental": 2, "No department": 1})
+        self.assertEqual(sum(opened.values()), tiles["open_complaints"]["value"])
+        self.assertEqual(sum(overdue.values()), tiles["overdue_complaints"]["value"])
+        # a bar opens that department's complaints only
+        for index, point in enumerate(chart["points"]):
+            complaints = self._drill(self.manager, {**point, "kpi": "open_complaints"})
+            self.assertEqual(len(complaints), chart["datasets"][0]["data"][index], chart["labels"][index])
+            self.assertEqual(complaints.department_id.id or False, point["department_id"])
+        orphan = self._drill(self.manager, {"department_id": False, "kpi": "open_complaints"})
+        self.assertEqual(orphan, self.orphan_complaint)
+        # reminders delivered % by month: each month's tile, as a month's dashboard shows it
+        chart = charts["reminders_month"]
+        self.assertEqual(chart["labels"], charts["trend"]["labels"])
+        march = chart["points"][-1]
+        month = self._data(self.manager, dates=(march["date_from"], march["date_to"]))
+        month_tiles = {tile["key"]: tile for tile in month["tiles"]}
+        self.assertAlmostEqual(chart["datasets"][0]["data"][-1], month_tiles["reminders_delivered"]["value"])
+        self.assertTrue(any(chart["datasets"][0]["data"]), "the hand-built clinic's reminders show")
+        reminders = self._drill(self.manager, {**march, "kpi": chart["datasets"][0]["kpi"]})
+        left = reminders.filtered(lambda reminder: reminder.state in ("sent", "delivered", "failed", "bounced"))
+        reached = left.filtered(lambda reminder: reminder.state in ("sent", "delivered"))
+        if left:
+            self.assertAlmostEqual(chart["datasets"][0]["data"][-1], 100 * len(reached) / len(left))
+        # an agent's chart: their departments' complaints, none of another's
+        agent = {chart["key"]: chart for chart in self._data(self.agent)["charts"]}
+        self.assertNotIn("KPI Cardio", agent["complaints_department"]["labels"])
+
+    def test_trend_without_gaps_keeps_every_retention_figure(self):
+        """The trend's lighter query (no days between visits) gives the same
+        counts and ratios as the full one."""
+        Kpi = self.env["clinic.retention.kpi"].with_user(self.agent).with_company(self.company)
+        months = Kpi._month_bounds(date(2026, 3, 1), 12)
+        full = Kpi._compute_many(months, by_department=True)
+        light = Kpi._compute_many(months, by_department=True, gaps=False)
+        self.assertTrue(any(line["patients_end"] for lines in full for line in lines))
+        for full_lines, light_lines in zip(full, light, strict=True):
+            for full_line, light_line in zip(full_lines, light_lines, strict=True):
+                for key in ("avg_days_between_visits", "return_visit_count"):
+                    self.assertEqual(light_line.pop(key), 0)
+                    full_line.pop(key)
+                self.assertEqual(light_line, full_line)

@@ -16,6 +16,7 @@ PATIENT_FLAG_BY_KPI = {
     "patients_lost": "lost",
 }
 PATIENT_KPIS = tuple(PATIENT_FLAG_BY_KPI)
+COMPLAINT_KPIS = ("open_complaints", "overdue_complaints")
 
 
 class ClinicRetentionDashboard(models.TransientModel):
@@ -173,7 +174,7 @@ class ClinicRetentionDashboard(models.TransientModel):
             action = self.env["ir.actions.act_window"]._for_xml_id("clinic_retention.clinic_visit_action")
             action["domain"] = [("state", "=", "done"), *departments, ("start", ">=", start), ("start", "<", end)]
             action["context"] = {}
-        elif kpi in ("open_complaints", "overdue_complaints"):
+        elif kpi in COMPLAINT_KPIS:
             action = self.env["ir.actions.act_window"]._for_xml_id("clinic_retention.clinic_complaint_action")
             field = "is_open" if kpi == "open_complaints" else "is_overdue"
             complaints = self.env["clinic.retention.kpi"]._complaint_domain(self.department_ids.ids)
@@ -416,7 +417,8 @@ class ClinicRetentionDashboard(models.TransientModel):
         Followup = self.env["clinic.followup.report"]
         # the twelve months up to the period's last one, or this month when that is still to come
         months = Kpi._month_bounds(min(current[1], local_today(self.env.company)).replace(day=1), 12)
-        trend = [lines[0] if lines else Kpi._empty_line() for lines in Kpi._compute_many(months, department_ids)]
+        trend = Kpi._compute_many(months, department_ids, gaps=False)
+        trend = [lines[0] if lines else Kpi._empty_line() for lines in trend]
         to_string = fields.Date.to_string
         month_points = [{"date_from": to_string(first), "date_to": to_string(last)} for first, last in months]
 
@@ -437,7 +439,7 @@ class ClinicRetentionDashboard(models.TransientModel):
             return points
 
         satisfaction = Satisfaction._figures(*current, department_ids)
-        return [
+        charts = [
             {
                 "key": "trend",
                 "title": self.env._("PRR and churn by month"),
@@ -504,6 +506,61 @@ class ClinicRetentionDashboard(models.TransientModel):
                 ),
             },
         ]
+        return [*charts, *self._dashboard_care_charts(months, department_ids)]
+
+    def _dashboard_care_charts(self, months, department_ids):
+        """Complaints open and overdue by department (now; the complaints of
+        no department with the chosen ones, as the tiles), and the reminders
+        delivered % of each month of the trend."""
+        Complaint = self.env["clinic.complaint"]
+        Reminder = self.env["clinic.visit.reminder"]
+        complaints = self.env["clinic.retention.kpi"]._complaint_domain(department_ids)
+        counts = {
+            kpi: dict(Complaint._read_group([(field, "=", True), *complaints], ["department_id"], ["__count"]))
+            for kpi, field in (("open_complaints", "is_open"), ("overdue_complaints", "is_overdue"))
+        }
+        departments = sorted(
+            set(counts["open_complaints"]) | set(counts["overdue_complaints"]),
+            key=lambda department: (not department, department.display_name or ""),
+        )
+        to_string = fields.Date.to_string
+        return [
+            {
+                "key": "complaints_department",
+                "title": self.env._("Complaints open and overdue by department"),
+                "type": "bar",
+                "labels": [
+                    department.display_name if department else self.env._("No department") for department in departments
+                ],
+                "datasets": [
+                    {
+                        "label": label,
+                        "data": [counts[kpi].get(department, 0) for department in departments],
+                        "kpi": kpi,
+                        "digits": 0,
+                    }
+                    for kpi, label in (
+                        ("open_complaints", self.env._("Open complaints")),
+                        ("overdue_complaints", self.env._("Overdue complaints")),
+                    )
+                ],
+                "points": [{"department_id": department.id or False} for department in departments],
+            },
+            {
+                "key": "reminders_month",
+                "title": self.env._("Reminders delivered % by month"),
+                "type": "line",
+                "labels": [first.strftime("%Y-%m") for first, _last in months],
+                "datasets": [
+                    {
+                        "label": self.env._("Reminders delivered %"),
+                        "data": [Reminder._delivery_rate(first, last, department_ids) or 0.0 for first, last in months],
+                        "kpi": "reminders",
+                    }
+                ],
+                "points": [{"date_from": to_string(first), "date_to": to_string(last)} for first, last in months],
+            },
+        ]
 
     @api.model
     def action_dashboard_drill(self, drill, period="month", date_from=None, date_to=None, department_ids=None):
@@ -523,8 +580,10 @@ class ClinicRetentionDashboard(models.TransientModel):
         action = getattr(dashboard.with_context(**context), method)()
         if "user_id" in drill:
             action["domain"] = [*action["domain"], ("user_id", "=", int(drill["user_id"] or 0) or False)]
-        if "department_id" in drill and not drill["department_id"]:
-            action["domain"] = [*action["domain"], ("department_id", "=", False)]
+        if "department_id" in drill and (not drill["department_id"] or drill.get("kpi") in COMPLAINT_KPIS):
+            # a complaint chart's bar: that department's complaints only (the
+            # selection's complaints include those of no department)
+            action["domain"] = [*action["domain"], ("department_id", "=", drill["department_id"] or False)]
         if drill.get("aspect") in ASPECTS:
             action["domain"] = [*action["domain"], (drill["aspect"], "!=", False)]
         return action

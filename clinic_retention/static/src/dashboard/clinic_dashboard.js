@@ -16,7 +16,9 @@ const COLORS = ["#017e84", "#e46c2f", "#6c5ba7", "#3a8fd9", "#c0392b", "#27ae60"
 
 /** One chart: Chart.js on a canvas, a click on a point opens its records;
  * the same points are listed under the chart (readable, and clickable
- * without a mouse). */
+ * without a mouse). A chart has either ``points`` (one series: label,
+ * value, drill) or ``labels`` and ``datasets`` (several series, each with
+ * the kpi it drills into; ``points[index]`` is the drill context of a label). */
 export class ClinicDashboardChart extends Component {
     static template = "clinic_retention.DashboardChart";
     static props = { chart: Object, onDrill: Function };
@@ -36,11 +38,11 @@ export class ClinicDashboardChart extends Component {
 
     get rows() {
         const chart = this.props.chart;
-        if (chart.type === "line") {
+        if (chart.datasets) {
             return chart.labels.map((label, index) => ({
                 label,
                 values: chart.datasets.map((dataset) => ({
-                    text: formatFloat(dataset.data[index], { digits: [false, 1] }),
+                    text: formatFloat(dataset.data[index], { digits: [false, dataset.digits ?? 1] }),
                     drill: { ...chart.points[index], kpi: dataset.kpi },
                 })),
             }));
@@ -53,8 +55,8 @@ export class ClinicDashboardChart extends Component {
 
     get config() {
         const chart = this.props.chart;
-        const isLine = chart.type === "line";
-        const datasets = isLine
+        const grouped = Boolean(chart.datasets);
+        const datasets = grouped
             ? chart.datasets.map((dataset, index) => ({
                   label: dataset.label,
                   data: dataset.data,
@@ -72,20 +74,20 @@ export class ClinicDashboardChart extends Component {
         return {
             type: chart.type,
             data: {
-                labels: isLine ? chart.labels : chart.points.map((point) => point.label),
+                labels: grouped ? chart.labels : chart.points.map((point) => point.label),
                 datasets,
             },
             options: {
                 maintainAspectRatio: false,
                 animation: false,
-                plugins: { legend: { display: isLine } },
+                plugins: { legend: { display: grouped } },
                 scales: { y: { beginAtZero: true } },
                 onClick: (event, elements) => {
                     if (!elements.length) {
                         return;
                     }
                     const { datasetIndex, index } = elements[0];
-                    if (isLine) {
+                    if (grouped) {
                         this.props.onDrill({
                             ...chart.points[index],
                             kpi: chart.datasets[datasetIndex].kpi,
