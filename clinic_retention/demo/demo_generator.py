@@ -248,6 +248,11 @@ def generate(env):
     patient_vals[60]["mobile"] = patient_vals[0]["mobile"]
     patient_vals[60]["birthdate"] = patient_vals[0]["birthdate"]
     patient_vals[59]["email"] = patient_vals[46]["email"] = "lucas.chloe.family@example.com"
+    # Birthdays this month (the "birthday this month" segment and the
+    # birthday greeting have someone to show), spread over the month.
+    for offset, index in enumerate((3, 11, 22, 36, 50, 57)):
+        birth = patient_vals[index]["birthdate"]
+        patient_vals[index]["birthdate"] = birth.replace(month=today.month, day=1 + (today.day + 5 * offset) % 28)
 
     Patient = env["clinic.patient"].sudo().with_context(tracking_disable=True, mail_create_nolog=True)
     patients = Patient.create(patient_vals)
