@@ -57,7 +57,8 @@ class ClinicRetentionKpi(models.AbstractModel):
     Who sees which figures is decided by record rules only: the departments
     are those the rules of the KPI report (``clinic.retention.report``) let
     the user read, and the visits those the rules of ``clinic.visit`` let
-    them read (``_search``, embedded as sub-queries).
+    them read (``_search``, embedded once in the ``visible_visit`` CTE of
+    ``_visits_sql``, which every period reads).
     """
 
     _name = "clinic.retention.kpi"
