@@ -317,14 +317,16 @@ class ClinicRecallRule(models.Model):
         created without a "created" log line or an "assigned to you" e-mail
         per task (``tracking_disable``): a nightly run opens hundreds, agents
         find them on their board, and each assignee follows their tasks
-        (one follower insert per batch, ``_subscribe_assignees``).
+        (one follower insert per batch, ``_subscribe_assignees``). The batch
+        checks its companies and works out its defaults once, not task by
+        task (``clinic.followup.task._create_batch``).
         """
         Task = self.env["clinic.followup.task"].sudo().with_context(mail_create_nolog=True, tracking_disable=True)
         if not vals_list:
             return Task
         try:
             with self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
-                tasks = Task.create(vals_list)
+                tasks = Task._create_batch(vals_list)
         except Exception as error:  # retried row by row below
             _logger.info(
                 "Recall engine: %s task(s) at once failed (%s); opening them one by one", len(vals_list), error
