@@ -42,7 +42,7 @@ class ClinicFollowupTask(models.Model):
         checked = [field for field in self._fields.values() if field.relational and field.check_company]
         if any(field.type != "many2one" or field.company_dependent or field.compute for field in checked):
             return False
-        if any("company_id" in vals or not vals.get("department_id") for vals in vals_list):
+        if not all(vals.get("department_id") for vals in vals_list):
             return False
         # a company-checked field left out of the values must not get a value from a default
         given = {field.name for field in checked if any(field.name in vals for vals in vals_list)}
@@ -53,6 +53,8 @@ class ClinicFollowupTask(models.Model):
         wanted = defaultdict(set)  # (field name, company) -> ids
         for vals in vals_list:
             company = company_of[vals["department_id"]]
+            if vals.get("company_id", company.id) != company.id:
+                return False  # recomputed from the department at the flush, after the check
             for name in given:
                 if not isinstance(vals.get(name) or 0, int):
                     return False  # a record or a command, not an id
@@ -67,6 +69,21 @@ class ClinicFollowupTask(models.Model):
             counts.append(SQL("(%s)", query.select(SQL("COUNT(*)"))))
         [found] = self.env.execute_query(SQL("SELECT %s", SQL(", ").join(counts)))
         return list(found) == [len(ids) for ids in wanted.values()]
+
+    @api.model
+    def _new_task_computed_values(self, department, stage):
+        """The stored computed fields of a new task of ``department`` in
+        ``stage``, with no outcome and no recovery score yet. Given in the
+        create values, they are inserted with the row: the flush still
+        computes them (and would correct a wrong one) but finds them equal,
+        so it does not update every new row again."""
+        return {
+            "company_id": department.company_id.id,
+            "state": stage.kind,
+            "is_closed": stage.is_closed,
+            "is_success": False,
+            "recovery_score": 0.0,
+        }
 
     def _check_company(self, fnames=None):
         # create() of a batch whose companies ``_create_batch`` checked at once

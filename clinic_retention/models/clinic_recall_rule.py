@@ -261,11 +261,16 @@ class ClinicRecallRule(models.Model):
         """The values every task of this rule shares, worked out once per
         batch (the "new" stage of the department is one search, not one per
         task): with the per-task values, every stored field that has a
-        default is given, so create() computes none record by record."""
+        default is given, so create() computes none record by record, and
+        so is every stored computed field, so the flush finds them computed
+        already and updates none of the new rows."""
         self.ensure_one()
+        Task = self.env["clinic.followup.task"]
+        stage = Task._stage_of_kind("new", self.department_id)
         return {
+            **Task._new_task_computed_values(self.department_id, stage),
             "department_id": self.department_id.id,
-            "stage_id": self.env["clinic.followup.task"]._stage_of_kind("new", self.department_id).id,
+            "stage_id": stage.id,
             "reason": TASK_REASON_BY_KIND[self.kind],
             "rule_id": self.id,
             "channel": self.channel or "phone",

@@ -307,6 +307,9 @@ class TestRecallBatchCompany(RecallCase):
         ):
             values = self._values(self.anna, self.bob, self.anna, user_id=self.cs_user.id, **rule._task_defaults())
             tasks = Task._create_batch(values)
+        with patch.object(TaskClass, "_write_multi", autospec=True, side_effect=TaskClass._write_multi) as update:
+            self.env.flush_all()
+        self.assertFalse(update.called, "the flush found the stored computed fields computed already")
         self.assertEqual(len(tasks), 3)
         self.assertEqual(default_get.call_count, 2, "once for the company check, once for the defaults")
         self.assertEqual(check_company.call_count, 1, "create()'s check, skipped: the batch was checked")
@@ -314,6 +317,10 @@ class TestRecallBatchCompany(RecallCase):
         self.assertEqual(set(tasks.mapped("notes")), {"<p>From the defaults</p>"})
         self.assertEqual(tasks.stage_id, self.Task._stage_of_kind("new", self.dental))
         self.assertEqual((tasks.company_id, tasks.rule_id), (self.company, rule))
+        tasks.invalidate_recordset()
+        self.assertEqual(set(tasks.mapped("state")), {"new"})
+        self.assertEqual(tasks.mapped("is_closed") + tasks.mapped("is_success"), [False] * 6)
+        self.assertEqual(tasks.mapped("recovery_score"), [0.0] * 3)
         self.assertNotIn(BATCH_COMPANY_CHECKED, tasks.env.context, "the tasks do not carry the key")
         with self.assertRaises(UserError):
             tasks[0].write({"patient_id": self.stranger.id})
