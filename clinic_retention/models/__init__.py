@@ -51,6 +51,7 @@ from . import clinic_treatment_plan
 from . import clinic_treatment_plan_line
 from . import clinic_reactivation
 from . import clinic_followup_task_board
+from . import clinic_followup_task_batch
 from . import clinic_care_message_task
 from . import clinic_patient_followup
 from . import onboarding_onboarding_step

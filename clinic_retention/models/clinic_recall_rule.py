@@ -261,11 +261,16 @@ class ClinicRecallRule(models.Model):
         """The values every task of this rule shares, worked out once per
         batch (the "new" stage of the department is one search, not one per
         task): with the per-task values, every stored field that has a
-        default is given, so create() computes none record by record."""
+        default is given, so create() computes none record by record, and
+        so is every stored computed field, so the flush finds them computed
+        already and updates none of the new rows."""
         self.ensure_one()
+        Task = self.env["clinic.followup.task"]
+        stage = Task._stage_of_kind("new", self.department_id)
         return {
+            **Task._new_task_computed_values(self.department_id, stage),
             "department_id": self.department_id.id,
-            "stage_id": self.env["clinic.followup.task"]._stage_of_kind("new", self.department_id).id,
+            "stage_id": stage.id,
             "reason": TASK_REASON_BY_KIND[self.kind],
             "rule_id": self.id,
             "channel": self.channel or "phone",
@@ -317,14 +322,16 @@ class ClinicRecallRule(models.Model):
         created without a "created" log line or an "assigned to you" e-mail
         per task (``tracking_disable``): a nightly run opens hundreds, agents
         find them on their board, and each assignee follows their tasks
-        (one follower insert per batch, ``_subscribe_assignees``).
+        (one follower insert per batch, ``_subscribe_assignees``). The batch
+        checks its companies and works out its defaults once, not task by
+        task (``clinic.followup.task._create_batch``).
         """
         Task = self.env["clinic.followup.task"].sudo().with_context(mail_create_nolog=True, tracking_disable=True)
         if not vals_list:
             return Task
         try:
             with self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
-                tasks = Task.create(vals_list)
+                tasks = Task._create_batch(vals_list)
         except Exception as error:  # retried row by row below
             _logger.info(
                 "Recall engine: %s task(s) at once failed (%s); opening them one by one", len(vals_list), error

@@ -4,7 +4,8 @@ from unittest.mock import patch
 from freezegun import freeze_time
 
 from odoo.addons.clinic_retention.models import clinic_recall_rule
-from odoo.exceptions import AccessError
+from odoo.addons.clinic_retention.models.clinic_followup_task_batch import BATCH_COMPANY_CHECKED
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -233,3 +234,114 @@ class TestRecallQueryCount(RecallCase):
         large = self._queries_to_open(60, "Large batch")
         self.assertEqual(small, large, "same queries for 5 and 60 tasks")
         self.assertLessEqual(large, 40)
+
+
+@tagged("post_install", "-at_install")
+class TestRecallBatchCompany(RecallCase):
+    """The engine checks the companies of a batch of tasks at once (one
+    query) and works out their defaults once, instead of record by record
+    in create(): the same tasks, the same refusals."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.anna = cls._consenting("Anna")
+        cls.bob = cls._consenting("Bob")
+        cls.stranger = cls._consenting("Stranger", company_id=cls.other_company.id)
+        cls.stranger_visit = cls._visit(cls.stranger, "2026-01-10 09:00:00", department=cls.other_department)
+
+    def _values(self, *patients, **extra):
+        return [
+            dict(
+                extra,
+                name=f"Call {patient.name}",
+                patient_id=patient.id,
+                department_id=self.dental.id,
+                recall_key=f"batch:{index}",
+            )
+            for index, patient in enumerate(patients)
+        ]
+
+    def test_a_cross_company_patient_is_refused_and_the_others_open(self):
+        with self.assertLogs(ENGINE_LOGGER, "INFO") as logs:
+            tasks = self.Rule._create_tasks(self._values(self.anna, self.stranger, self.bob))
+        self.assertEqual(tasks.patient_id, self.anna | self.bob, "the rest of the batch opens, row by row")
+        [refusal] = logs.output
+        self.assertIn("the task batch:1 could not be opened; skipped", refusal)
+        self.assertIn("Incompatible companies on records", refusal, "Odoo's own refusal")
+        self.assertFalse(self.Task.search([("patient_id", "=", self.stranger.id)]))
+
+    def test_a_cross_company_origin_visit_is_refused(self):
+        values = self._values(self.anna, self.bob)
+        values[1]["visit_id"] = self.stranger_visit.id
+        with mute_logger(ENGINE_LOGGER):
+            tasks = self.Rule._create_tasks(values)
+        self.assertEqual(tasks.patient_id, self.anna)
+
+    def test_the_batch_refuses_with_the_error_create_raises(self):
+        Task = self.Task.sudo()
+        errors = []
+        for create in (Task.create, Task._create_batch):
+            with self.assertRaises(UserError) as refusal, self.env.cr.savepoint():
+                create(self._values(self.anna, self.stranger, self.bob))
+            errors.append(str(refusal.exception))
+        self.assertIn("Incompatible companies on records", errors[0])
+        self.assertEqual(errors[1], errors[0])
+
+    def test_a_consistent_batch_is_checked_once_with_the_same_defaults(self):
+        """Rows like the engine's (every field that has a default given): one
+        company query and one ``default_get`` for the batch; the defaults of
+        the context and ``ir.default`` still apply to every row, and the
+        tasks' later writes are checked as usual."""
+        rule = self.Rule.create(
+            {"name": "Yearly", "kind": "recall", "department_id": self.dental.id, "interval_number": 12}
+        )
+        self.env["ir.default"].set("clinic.followup.task", "notes", "<p>From the defaults</p>")
+        Task = self.Task.sudo().with_context(default_color=4)
+        TaskClass = type(self.Task)
+        with (
+            patch.object(TaskClass, "default_get", autospec=True, side_effect=TaskClass.default_get) as default_get,
+            patch.object(
+                TaskClass, "_check_company", autospec=True, side_effect=TaskClass._check_company
+            ) as check_company,
+        ):
+            values = self._values(self.anna, self.bob, self.anna, user_id=self.cs_user.id, **rule._task_defaults())
+            tasks = Task._create_batch(values)
+        with patch.object(TaskClass, "_write_multi", autospec=True, side_effect=TaskClass._write_multi) as update:
+            self.env.flush_all()
+        self.assertFalse(update.called, "the flush found the stored computed fields computed already")
+        self.assertEqual(len(tasks), 3)
+        self.assertEqual(default_get.call_count, 2, "once for the company check, once for the defaults")
+        self.assertEqual(check_company.call_count, 1, "create()'s check, skipped: the batch was checked")
+        self.assertEqual(set(tasks.mapped("color")), {4})
+        self.assertEqual(set(tasks.mapped("notes")), {"<p>From the defaults</p>"})
+        self.assertEqual(tasks.stage_id, self.Task._stage_of_kind("new", self.dental))
+        self.assertEqual((tasks.company_id, tasks.rule_id), (self.company, rule))
+        tasks.invalidate_recordset()
+        self.assertEqual(set(tasks.mapped("state")), {"new"})
+        self.assertEqual(tasks.mapped("is_closed") + tasks.mapped("is_success"), [False] * 6)
+        self.assertEqual(tasks.mapped("recovery_score"), [0.0] * 3)
+        self.assertNotIn(BATCH_COMPANY_CHECKED, tasks.env.context, "the tasks do not carry the key")
+        with self.assertRaises(UserError):
+            tasks[0].write({"patient_id": self.stranger.id})
+
+    def test_the_engine_gives_every_field_that_has_a_default(self):
+        """Else create() asks ``default_get`` row by row again."""
+        rule = self.Rule.create(
+            {"name": "Yearly", "kind": "recall", "department_id": self.dental.id, "interval_number": 12}
+        )
+        given = set(
+            rule._task_values(
+                [
+                    {
+                        "patient_id": self.anna.id,
+                        "due_date": date(2026, 7, 1),
+                        "visit_id": False,
+                        "step_id": False,
+                        "recall_key": "k",
+                    }
+                ]
+            )[0]
+        )
+        with_default = {name for name, field in self.Task._fields.items() if field.default}
+        self.assertLessEqual(with_default, given)
