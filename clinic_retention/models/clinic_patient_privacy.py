@@ -269,9 +269,8 @@ class ClinicPatient(models.Model):
     def _mailing_get_opt_out_list(self, mailing):
         """E-mail campaigns (Email Marketing) reach only patients who
         consented to marketing."""
-        return self.env["res.partner"]._clinic_marketing_opt_out_emails(
-            self.sudo().browse(mailing._get_recipients()).partner_id
-        )
+        Partner = self.env["res.partner"]
+        return Partner._clinic_marketing_opt_out_emails(Partner._clinic_mailing_recipients(self, mailing).partner_id)
 
     def _mailing_get_opt_out_list_sms(self, mailing):
         """SMS campaigns too: the patients without marketing consent."""

@@ -1,10 +1,21 @@
 from odoo import models
 
+from ..models.res_partner import BATCH_KEY
+
 PATIENT_MODEL = "clinic.patient"
 
 
 class MailComposeMessage(models.TransientModel):
     _inherit = "mail.compose.message"
+
+    def _get_optout_emails(self, mail_values_dict):
+        """The opt-out list of a mailing to patients or contacts is built
+        for the batch being rendered (its records in the context), not for
+        all the mailing's recipients at each batch."""
+        composer = self
+        if self.composition_mode == "mass_mail" and self.mass_mailing_id:
+            composer = self.with_context(**{BATCH_KEY: list(mail_values_dict)})
+        return super(MailComposeMessage, composer)._get_optout_emails(mail_values_dict)
 
     def _process_mail_values_state(self, mail_values_dict):
         """A campaign e-mail to a patient without marketing consent is
