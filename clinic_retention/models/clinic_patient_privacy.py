@@ -269,8 +269,9 @@ class ClinicPatient(models.Model):
     def _mailing_get_opt_out_list(self, mailing):
         """E-mail campaigns (Email Marketing) reach only patients who
         consented to marketing."""
-        Partner = self.env["res.partner"]
-        return Partner._clinic_marketing_opt_out_emails(Partner._clinic_mailing_recipients(self, mailing).partner_id)
+        return self.env["res.partner"]._clinic_marketing_opt_out_emails(
+            self.sudo().browse(mailing._get_recipients()).partner_id
+        )
 
     def _mailing_get_opt_out_list_sms(self, mailing):
         """SMS campaigns too: the patients without marketing consent."""

@@ -171,19 +171,12 @@ class ResPartner(models.Model):
         refused = patients.search([("partner_id", "in", partners.ids), ("marketing_consent", "=", False)])
         return set(refused.partner_id.mapped("email_normalized")) - {False}
 
-    @api.model
-    def _clinic_mailing_recipients(self, model, mailing):
-        """The recipients of ``mailing`` (records of ``model``, in sudo)
-        whose consent makes its opt-out list: all of them here; the
-        campaign bridge narrows them to the batch being sent."""
-        return model.sudo().browse(mailing._get_recipients())
-
     def _mailing_get_opt_out_list(self, mailing):
         opt_out = set()
         parent = getattr(super(), "_mailing_get_opt_out_list", None)
         if parent:
             opt_out = set(parent(mailing))
-        recipients = self._clinic_mailing_recipients(self, mailing)
+        recipients = self.sudo().browse(mailing._get_recipients())
         return opt_out | self._clinic_marketing_opt_out_emails(recipients)
 
     def _mailing_get_opt_out_list_sms(self, mailing):

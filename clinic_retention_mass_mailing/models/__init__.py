@@ -1,7 +1,6 @@
 from . import res_company
 from . import res_config_settings
 from . import clinic_patient
-from . import res_partner
 from . import clinic_mailing_control
 from . import mailing_mailing
 from . import mailing_trace
