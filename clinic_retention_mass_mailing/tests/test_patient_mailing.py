@@ -103,6 +103,7 @@ class TestPatientMailing(ClinicRetentionCase, MockEmail, SMSCase):
                 self.assertEqual(trace.failure_type, failure_type)
                 self.assertEqual(trace.clinic_exclusion, exclusion)
         self.assertIn("consent", traces[self.no_consent.id].failure_reason)
+        self.assertFalse(traces[self.no_consent.id].mail_mail_id_int, "left out before rendering: no e-mail made")
         self.assertEqual(len(self._mails), 1, "one e-mail leaves")
         self.assertIn("reachable@example.com", str(self._mails[0]["email_to"]))
         mailing.invalidate_recordset()
