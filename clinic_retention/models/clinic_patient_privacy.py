@@ -269,9 +269,7 @@ class ClinicPatient(models.Model):
     def _mailing_get_opt_out_list(self, mailing):
         """E-mail campaigns (Email Marketing) reach only patients who
         consented to marketing."""
-        return self.env["res.partner"]._clinic_marketing_opt_out_emails(
-            self.sudo().browse(mailing._get_recipients()).partner_id
-        )
+        return self.env["res.partner"]._clinic_marketing_opt_out_emails(patient_ids=mailing._get_recipients())
 
     def _mailing_get_opt_out_list_sms(self, mailing):
         """SMS campaigns too: the patients without marketing consent."""

@@ -103,12 +103,49 @@ class TestPatientMailing(ClinicRetentionCase, MockEmail, SMSCase):
                 self.assertEqual(trace.failure_type, failure_type)
                 self.assertEqual(trace.clinic_exclusion, exclusion)
         self.assertIn("consent", traces[self.no_consent.id].failure_reason)
+        self.assertFalse(traces[self.no_consent.id].mail_mail_id_int, "left out before rendering: no e-mail made")
         self.assertEqual(len(self._mails), 1, "one e-mail leaves")
         self.assertIn("reachable@example.com", str(self._mails[0]["email_to"]))
         mailing.invalidate_recordset()
         self.assertEqual(mailing.clinic_excluded_no_consent_count, 2)
         action = mailing.action_view_clinic_excluded()
         self.assertEqual(self.env["mailing.trace"].search_count(action["domain"]), 2)
+
+    def test_shared_address_is_opted_out_across_batches(self):
+        """The opt-out list is built batch by batch (one per 50 records) but
+        means the same as for the whole mailing: an address is opted out when
+        any recipient behind it refused, even one sent in another batch; a
+        mailing to contacts leaves out those whose patient refused."""
+        self.env["ir.config_parameter"].sudo().set_param("mail.batch_size", 1)
+        consent = {"marketing_consent": True, "marketing_consent_source": "in_person"}
+        parent = self._patient("Family parent", email="family@example.com", **consent)
+        child = self._patient("Family child", email="Family@example.com")
+        self.patients |= parent | child
+        mailing = self._mailing()
+        with self.mock_mail_gateway():
+            mailing.with_user(self.manager).action_send_mail()
+        traces = self._traces(mailing)
+        self.assertIn(traces[self.reachable.id].trace_status, ("outgoing", "sent"))
+        for patient, exclusion in ((parent, False), (child, "no_consent")):
+            with self.subTest(patient=patient.name):
+                self.assertEqual(traces[patient.id].trace_status, "cancel")
+                self.assertEqual(traces[patient.id].failure_type, "mail_optout")
+                self.assertEqual(traces[patient.id].clinic_exclusion, exclusion)
+
+        contacts = (self.reachable | self.no_consent).partner_id
+        mailing = self.env["mailing.mailing"].create(
+            {
+                "subject": "Newsletter",
+                "body_html": "<p>News</p>",
+                "mailing_model_id": self.env["ir.model"]._get("res.partner").id,
+                "mailing_domain": repr([("id", "in", contacts.ids)]),
+            }
+        )
+        with self.mock_mail_gateway():
+            mailing.action_send_mail()
+        traces = {trace.res_id: trace for trace in mailing.mailing_trace_ids}
+        self.assertIn(traces[self.reachable.partner_id.id].trace_status, ("outgoing", "sent"))
+        self.assertEqual(traces[self.no_consent.partner_id.id].failure_type, "mail_optout")
 
     def test_sms_reaches_only_consenting_mobiles(self):
         mailing = self._mailing("sms")

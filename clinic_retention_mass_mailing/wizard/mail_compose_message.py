@@ -1,10 +1,27 @@
 from odoo import models
 
 PATIENT_MODEL = "clinic.patient"
+# the models whose opt-out list clinic_retention builds from the patients' consent
+CONSENT_MODELS = (PATIENT_MODEL, "res.partner")
 
 
 class MailComposeMessage(models.TransientModel):
     _inherit = "mail.compose.message"
+
+    def _get_optout_emails(self, mail_values_dict):
+        """mass_mailing asks the mailing for its opt-out list again at each
+        batch of 50 records it renders, and the lists of patients and
+        contacts (their marketing consent) look at all the mailing's
+        recipients: sending was quadratic. The list is computed once per
+        sending (this composer, on this cursor) and kept as a set; whether
+        each patient of the batch consented is still read at every batch
+        (``_process_mail_values_state``)."""
+        if self.composition_mode != "mass_mail" or not self.mass_mailing_id or self.model not in CONSENT_MODELS:
+            return super()._get_optout_emails(mail_values_dict)
+        key = ("clinic_retention_mass_mailing.opt_out", self.id)
+        if key not in self.env.cr.cache:
+            self.env.cr.cache[key] = frozenset(super()._get_optout_emails(mail_values_dict))
+        return set(self.env.cr.cache[key])
 
     def _process_mail_values_state(self, mail_values_dict):
         """A campaign e-mail to a patient without marketing consent is
