@@ -2,6 +2,7 @@ import random
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
+from odoo.tools import SQL
 
 PATIENT_MODEL = "clinic.patient"
 MANAGER_GROUP = "clinic_retention.group_clinic_retention_manager"
@@ -98,6 +99,36 @@ class MailingMailing(models.Model):
     def action_test(self):
         self._clinic_check_manager()
         return super().action_test()
+
+    def _get_seen_list(self):
+        """The addresses the mailing already reached; while a batch of a
+        patient mailing is rendered, only those among the batch's own
+        (``clinic_seen_among``, see ``mail.compose.message._get_done_emails``):
+        the same answer for the batch, found through the traces' e-mail
+        index instead of reading every trace of the mailing again."""
+        among = self.env.context.get("clinic_seen_among")
+        if among is None or self.mailing_model_real != PATIENT_MODEL:
+            return super()._get_seen_list()
+        self.ensure_one()
+        if not among:
+            return set()
+        if self.ab_testing_enabled:
+            same_mailing = SQL("s.campaign_id = %s", self.campaign_id.id)
+        else:
+            same_mailing = SQL("s.mass_mailing_id = %s AND s.model = %s", self.id, PATIENT_MODEL)
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT DISTINCT s.email
+                  FROM mailing_trace s
+                  JOIN clinic_patient t ON t.id = s.res_id
+                 WHERE s.email = ANY(%s) AND %s
+                """,
+                list(among),
+                same_mailing,
+            )
+        )
+        return {email for (email,) in rows}
 
     # ------------------------------------------------------------------
     # Control group

@@ -12,6 +12,8 @@ class MailingTrace(models.Model):
 
     _inherit = "mailing.trace"
 
+    # looked up by address for each batch of a patient mailing (mailing.mailing._get_seen_list)
+    email = fields.Char(index=True)
     clinic_exclusion = fields.Selection(
         [
             ("no_consent", "Excluded: no consent"),

@@ -147,6 +147,29 @@ class TestPatientMailing(ClinicRetentionCase, MockEmail, SMSCase):
         self.assertIn(traces[self.reachable.partner_id.id].trace_status, ("outgoing", "sent"))
         self.assertEqual(traces[self.no_consent.partner_id.id].failure_type, "mail_optout")
 
+    def test_shared_address_is_mailed_once_across_batches(self):
+        """Two consenting patients behind one address, rendered in different
+        batches: one e-mail leaves, the other is cancelled as a duplicate
+        (the addresses already reached are looked up among the batch's own)."""
+        self.env["ir.config_parameter"].sudo().set_param("mail.batch_size", 1)
+        consent = {"marketing_consent": True, "marketing_consent_source": "in_person"}
+        first = self._patient("Twin one", email="twins@example.com", **consent)
+        second = self._patient("Twin two", email="Twins <TWINS@example.com>", **consent)
+        self.patients |= first | second
+        mailing = self._mailing()
+        with self.mock_mail_gateway():
+            mailing.with_user(self.manager).action_send_mail()
+        traces = self._traces(mailing)
+        statuses = sorted((traces[first.id].trace_status, traces[second.id].trace_status))
+        self.assertEqual(statuses[0], "cancel")
+        self.assertIn(statuses[1], ("outgoing", "sent"))
+        duplicate = traces[first.id] if traces[first.id].trace_status == "cancel" else traces[second.id]
+        self.assertEqual(duplicate.failure_type, "mail_dup")
+        to_twins = [mail for mail in self._mails if "twins@example.com" in str(mail["email_to"]).lower()]
+        self.assertEqual(len(to_twins), 1, "one e-mail to the shared address")
+        # what mass_mailing itself finds for the whole mailing agrees
+        self.assertIn("twins@example.com", mailing._get_seen_list())
+
     def test_sms_reaches_only_consenting_mobiles(self):
         mailing = self._mailing("sms")
         with self.mockSMSGateway():

@@ -23,6 +23,22 @@ class MailComposeMessage(models.TransientModel):
             self.env.cr.cache[key] = frozenset(super()._get_optout_emails(mail_values_dict))
         return set(self.env.cr.cache[key])
 
+    def _get_done_emails(self, mail_values_dict):
+        """mass_mailing asks, at each batch of 50 records, for every address
+        the mailing already reached (a set of up to all its recipients, read
+        again each time: quadratic in the recipients). Only the batch's own
+        addresses can be found in it: for patients, the mailing is asked for
+        those (``mailing.mailing._get_seen_list``, ``clinic_seen_among``)."""
+        if self.composition_mode != "mass_mail" or not self.mass_mailing_id or self.model != PATIENT_MODEL:
+            return super()._get_done_emails(mail_values_dict)
+        among = {
+            email
+            for recipients in self._get_recipients_data(mail_values_dict).values()
+            for email in recipients["mail_to_normalized"]
+        }
+        composer = self.with_context(clinic_seen_among=sorted(among))
+        return super(MailComposeMessage, composer)._get_done_emails(mail_values_dict)
+
     def _process_mail_values_state(self, mail_values_dict):
         """A campaign e-mail to a patient without marketing consent is
         cancelled (an opt-out, whatever else is wrong with the address):
