@@ -61,7 +61,21 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 
 from datagen import PATIENT_PREFIX, create_patients, delete_patients, vacuum
-from odoo_env import DB, Measure, boot, check_equal, emit, environment, fmt, machine, measure_in_subprocess, ratio, save
+from odoo_env import (
+    DB,
+    Measure,
+    PartTimer,
+    boot,
+    check_equal,
+    emit,
+    environment,
+    fmt,
+    machine,
+    measure_in_subprocess,
+    print_parts,
+    ratio,
+    save,
+)
 
 MAILINGS = {"ours": "Bench campaign: patients", "stock": "Bench campaign: contacts"}
 TAGS = ("Bench: lost 12+ months", "Bench: no marketing")
@@ -311,21 +325,8 @@ def phase_profile(registry):
     """Where (a)'s time goes: wall time per part, then the functions that
     cost most under cProfile (own time)."""
     _no_sending(registry)
-    parts, order = {}, []
-
-    def timed(model, name, label):
-        order.append(label)
-        cls = registry[model]
-        function = getattr(cls, name)
-
-        def wrapper(*args, **kwargs):
-            started = time.perf_counter()
-            try:
-                return function(*args, **kwargs)
-            finally:
-                parts[label] = parts.get(label, 0.0) + time.perf_counter() - started
-
-        setattr(cls, name, wrapper)
+    timer = PartTimer(registry)
+    timed = timer.wrap
 
     timed("mailing.mailing", "_get_remaining_recipients", "segment: recipients (search + traces already done)")
     timed("mail.compose.message", "_prepare_mail_values", "render and exclusion (_prepare_mail_values), all of it")
@@ -349,7 +350,7 @@ def phase_profile(registry):
     stats = pstats.Stats(profiler, stream=stream)
     stats.sort_stats("tottime").print_stats(20)
     stats.sort_stats("cumulative").print_stats(r"odoo|clinic", 40)
-    parts = {label: parts[label] for label in order if label in parts}
+    parts = timer.parts()
     emit({"total": round(total, 3), "parts": parts, "top": stream.getvalue()})
 
 
@@ -361,17 +362,12 @@ PHASES = {
 
 
 def print_profile(profile):
-    total = profile["total"]
-    print(f"\n(a) profiled: {total:.2f} s (profiling slows it down)")
-    parts = profile["parts"]
-    outside = sum(seconds for name, seconds in parts.items() if not name.startswith("  "))
-    parts["the rest (commits per batch, cache invalidation, mailing write)"] = max(total - outside, 0.0)
-    for name, seconds in parts.items():
-        print(f"     {seconds:8.2f} s  {100 * seconds / total:5.1f} %  {name}")
-    print("     top functions:")
-    for line in profile["top"].splitlines():
-        if line.strip():
-            print("       " + line[:150])
+    print_parts(
+        profile,
+        f"\n(a) profiled: {profile['total']:.2f} s (profiling slows it down)",
+        "the rest (commits per batch, cache invalidation, mailing write)",
+        "top functions:",
+    )
 
 
 def done(result):

@@ -43,7 +43,18 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 
 from datagen import PATIENT_PREFIX, create_patients, delete_patients, vacuum
-from odoo_env import DB, Measure, boot, emit, environment, measure_in_subprocess, ratio, report_automation_progress
+from odoo_env import (
+    DB,
+    Measure,
+    PartTimer,
+    boot,
+    emit,
+    environment,
+    measure_in_subprocess,
+    print_parts,
+    ratio,
+    report_automation_progress,
+)
 from odoo_env import fmt as shared_fmt
 
 B_TIMEOUT = 15 * 60
@@ -246,21 +257,8 @@ def phase_profile(registry):
     """Where (a)'s time goes: wall time per part (the rules' scheduling, the
     dispatch's rendering and queueing, Odoo's creates), then the functions
     that cost most under cProfile (own time)."""
-    parts, order = {}, []
-
-    def timed(model, name, label):
-        order.append(label)
-        cls = registry[model]
-        function = getattr(cls, name)
-
-        def wrapper(*args, **kwargs):
-            started = time.perf_counter()
-            try:
-                return function(*args, **kwargs)
-            finally:
-                parts[label] = parts.get(label, 0.0) + time.perf_counter() - started
-
-        setattr(cls, name, wrapper)
+    timer = PartTimer(registry)
+    timed = timer.wrap
 
     with environment(registry) as env:
         _department, ours, _stock = fixture(env)
@@ -299,7 +297,7 @@ def phase_profile(registry):
     stats = pstats.Stats(profiler, stream=stream)
     stats.sort_stats("tottime").print_stats(20)
     stats.sort_stats("cumulative").print_stats(r"odoo|clinic", 45)
-    parts = {label: parts[label] for label in order if label in parts}
+    parts = timer.parts()
     emit({"total": round(total, 3), "parts": parts, "top": stream.getvalue(), **counts})
 
 
@@ -311,20 +309,12 @@ PHASES = {
 
 
 def print_profile(profile):
-    total = profile["total"]
-    print(
-        f"\n(a) profiled: {total:.2f} s for {profile['emails']} emails and {profile['sms']} SMS "
-        "(profiling slows it down)"
+    print_parts(
+        profile,
+        f"\n(a) profiled: {profile['total']:.2f} s for {profile['emails']} emails and {profile['sms']} SMS "
+        "(profiling slows it down)",
+        "the rest (boot of the environment, commits between passes)",
     )
-    parts = profile["parts"]
-    outside = sum(seconds for name, seconds in parts.items() if not name.startswith("  "))
-    parts["the rest (boot of the environment, commits between passes)"] = max(total - outside, 0.0)
-    for name, seconds in parts.items():
-        print(f"     {seconds:8.2f} s  {100 * seconds / total:5.1f} %  {name}")
-    print("     top functions by own time:")
-    for line in profile["top"].splitlines():
-        if line.strip():
-            print("       " + line[:150])
 
 
 def fmt(result):

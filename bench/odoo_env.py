@@ -189,3 +189,50 @@ def report_automation_progress(registry, every=250):
         return result
 
     automation_class._process = counting_process
+
+
+class PartTimer:
+    """Wall time spent in chosen model methods during a profiled run:
+    ``wrap(model, method, label)`` patches the registry's class; ``parts()``
+    gives the seconds per label in the order wrapped (labels starting with
+    two spaces are parts of the one above)."""
+
+    def __init__(self, registry):
+        self.registry = registry
+        self.seconds = {}
+        self.order = []
+
+    def wrap(self, model, name, label):
+        self.order.append(label)
+        cls = self.registry[model]
+        function = getattr(cls, name)
+        seconds = self.seconds
+
+        def wrapper(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                seconds[label] = seconds.get(label, 0.0) + time.perf_counter() - started
+
+        setattr(cls, name, wrapper)
+
+    def parts(self):
+        return {label: self.seconds[label] for label in self.order if label in self.seconds}
+
+
+def print_parts(profile, heading, rest_label, top_heading="top functions by own time:"):
+    """Print a profiled run: ``heading``, each part with its share of
+    ``profile["total"]`` (what the top-level parts leave: ``rest_label``),
+    then the profiler's top functions."""
+    total = profile["total"]
+    print(heading)
+    parts = profile["parts"]
+    outside = sum(seconds for name, seconds in parts.items() if not name.startswith("  "))
+    parts[rest_label] = max(total - outside, 0.0)
+    for name, seconds in parts.items():
+        print(f"     {seconds:8.2f} s  {100 * seconds / total:5.1f} %  {name}")
+    print(f"     {top_heading}")
+    for line in profile["top"].splitlines():
+        if line.strip():
+            print("       " + line[:150])
