@@ -130,14 +130,6 @@ class ClinicFollowupReport(models.Model):
         self.env.cr.execute(SQL("CREATE OR REPLACE VIEW %s AS (%s)", SQL.identifier(self._table), self._query()))
 
     @api.model
-    def _filter_domain(self, department_ids=None, doctor_ids=None):
-        """Chosen departments and doctors; none chosen: no filter (record rules decide)."""
-        domain = [("department_id", "in", list(department_ids))] if department_ids else []
-        if doctor_ids:
-            domain.append(("doctor_id", "in", list(doctor_ids)))
-        return domain
-
-    @api.model
     def _figures(self, date_from, date_to, department_ids=None, doctor_ids=None, groupby=None):
         """Tasks closed in [date_from, date_to] (the clinic's local days):
         the total line, or one line per ``groupby`` value (``department_id``,
@@ -147,7 +139,7 @@ class ClinicFollowupReport(models.Model):
         domain = [
             ("closed_date", ">=", start),
             ("closed_date", "<", end),
-            *self._filter_domain(department_ids, doctor_ids),
+            *self.env["clinic.retention.kpi"]._report_domain(department_ids, doctor_ids),
         ]
 
         def line(key, tasks, reached, success, attempts, hours):

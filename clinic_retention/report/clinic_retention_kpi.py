@@ -275,6 +275,16 @@ class ClinicRetentionKpi(models.AbstractModel):
         return SQL("v.id IN %s", query.subselect())
 
     @api.model
+    def _report_domain(self, department_ids=None, doctor_ids=None):
+        """The rows of a selection in the report models with a department
+        and a doctor (satisfaction, follow-up): the chosen departments and
+        doctors; none chosen: no filter (record rules decide)."""
+        domain = [("department_id", "in", list(department_ids))] if department_ids else []
+        if doctor_ids:
+            domain.append(("doctor_id", "in", list(doctor_ids)))
+        return domain
+
+    @api.model
     def _complaint_domain(self, department_ids=None, doctor_ids=None):
         """The complaints of a selection (dashboard and Excel export): those
         of the chosen departments and those with no department, which belong

@@ -263,7 +263,7 @@ class ClinicRetentionXlsx(models.AbstractModel):
         self._title(sheet, context, self.env._("Patients due a recall: followed vs not followed"))
         departments, doctors = self._filters(context)
         domain = [("due_date", ">=", context["date_from"]), ("due_date", "<=", context["date_to"])]
-        domain += self.env["clinic.followup.report"]._filter_domain(departments, doctors)
+        domain += self.env["clinic.retention.kpi"]._report_domain(departments, doctors)
         groups = self.env["clinic.followed.report"]._read_group(
             domain, ["followed"], ["patient_count:sum", "revisit_pct:avg", "complaint_pct:avg"]
         )

@@ -103,14 +103,6 @@ class ClinicSatisfactionReport(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _filter_domain(self, department_ids=None, doctor_ids=None):
-        """Chosen departments and doctors; none chosen: no filter (record rules decide)."""
-        domain = [("department_id", "in", list(department_ids))] if department_ids else []
-        if doctor_ids:
-            domain.append(("doctor_id", "in", list(doctor_ids)))
-        return domain
-
-    @api.model
     def _line(self, key, values):
         count, score, satisfied, dissatisfied, *aspects = values
         return {
@@ -130,7 +122,8 @@ class ClinicSatisfactionReport(models.Model):
         satisfied and dissatisfied (fractions), and the average of each
         aspect (``ASPECTS``; 0 when nobody answered it)."""
         start, end = self.env["clinic.retention.kpi"]._bounds(date_from, date_to)
-        domain = [("date", ">=", start), ("date", "<", end), *self._filter_domain(department_ids, doctor_ids)]
+        selection = self.env["clinic.retention.kpi"]._report_domain(department_ids, doctor_ids)
+        domain = [("date", ">=", start), ("date", "<", end), *selection]
         if not groupby:
             [values] = self._read_group(domain, [], MEASURES)
             return self._line(False, values)
@@ -147,7 +140,8 @@ class ClinicSatisfactionReport(models.Model):
         start, end = self.env["clinic.retention.kpi"]._bounds(
             first, last_month.replace(day=1) + relativedelta(months=1, days=-1)
         )
-        domain = [("date", ">=", start), ("date", "<", end), *self._filter_domain(department_ids, doctor_ids)]
+        selection = self.env["clinic.retention.kpi"]._report_domain(department_ids, doctor_ids)
+        domain = [("date", ">=", start), ("date", "<", end), *selection]
         groupby = ["date:month", "department_id"] if by_department else ["date:month"]
         groups = self.with_context(tz=clinic_tz(company))._read_group(domain, groupby, MEASURES)
         if by_department:
