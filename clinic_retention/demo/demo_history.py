@@ -269,6 +269,19 @@ def _answer(rng, visit, xmlid_of, now):
     return values
 
 
+def _survey_sent(visit):
+    """A survey sent three hours after ``visit``."""
+    return {
+        "visit_id": visit.id,
+        "patient_id": visit.patient_id.id,
+        "department_id": visit.department_id.id,
+        "doctor_id": visit.doctor_id.id,
+        "company_id": visit.company_id.id,
+        "source": "survey",
+        "sent_date": visit.start + timedelta(hours=3),
+    }
+
+
 def _satisfaction(env, rng, visits, xmlid_of, now):
     """Answers to the survey after about half the visits older than the
     recent ones, then at least one in every department and month that had
@@ -277,19 +290,7 @@ def _satisfaction(env, rng, visits, xmlid_of, now):
     Response = env["clinic.survey.response"].sudo().with_context(tracking_disable=True, mail_create_nolog=True)
     old = visits.filtered(lambda v: v.start < now - timedelta(days=RECENT_DAYS) and not v.survey_response_ids)
     chosen = [visit for visit in old if rng.random() < 0.55]
-    vals_list = [
-        {
-            "visit_id": visit.id,
-            "patient_id": visit.patient_id.id,
-            "department_id": visit.department_id.id,
-            "doctor_id": visit.doctor_id.id,
-            "company_id": visit.company_id.id,
-            "source": "survey",
-            "sent_date": visit.start + timedelta(hours=3),
-            **_answer(rng, visit, xmlid_of, now),
-        }
-        for visit in chosen
-    ]
+    vals_list = [{**_survey_sent(visit), **_answer(rng, visit, xmlid_of, now)} for visit in chosen]
     responses = Response.create(vals_list)
     for response in responses.filtered("complaint_id"):
         response.complaint_id.sudo().write({"received_date": response.submitted_date})
@@ -310,18 +311,7 @@ def _satisfaction(env, rng, visits, xmlid_of, now):
             waiting.write(values)
             responses |= waiting
         elif not visit.survey_response_ids:
-            responses |= Response.create(
-                {
-                    "visit_id": visit.id,
-                    "patient_id": visit.patient_id.id,
-                    "department_id": visit.department_id.id,
-                    "doctor_id": visit.doctor_id.id,
-                    "company_id": visit.company_id.id,
-                    "source": "survey",
-                    "sent_date": visit.start + timedelta(hours=3),
-                    **values,
-                }
-            )
+            responses |= Response.create({**_survey_sent(visit), **values})
     return responses
 
 
