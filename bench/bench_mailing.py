@@ -328,9 +328,11 @@ def phase_profile(registry):
     timer = PartTimer(registry)
     timed = timer.wrap
 
-    timed("mailing.mailing", "_get_remaining_recipients", "segment: recipients (search + traces already done)")
+    timed("mailing.mailing", "_clinic_next_chunk", "segment: a chunk of recipients (search in id order, ours)")
+    timed("mailing.mailing", "_clinic_not_done_yet", "segment: already mailed or held out, per chunk (ours)")
+    timed("mailing.mailing", "_clinic_leave_out_no_consent", "exclusion: no consent, before rendering (ours)")
     timed("mail.compose.message", "_prepare_mail_values", "render and exclusion (_prepare_mail_values), all of it")
-    timed("clinic.patient", "_mailing_get_opt_out_list", "  exclusion: no-consent opt-out list (ours)")
+    timed("mailing.mailing", "_clinic_opt_out_emails_among", "  exclusion: addresses shared with a refusal (ours)")
     timed("mailing.mailing", "_get_seen_list", "  exclusion: already mailed (seen list, Odoo)")
     timed("mail.compose.message", "_get_blacklist_record_ids", "  exclusion: blacklist (Odoo)")
     timed("mail.compose.message", "_get_recipients_data", "  recipients data (Odoo)")

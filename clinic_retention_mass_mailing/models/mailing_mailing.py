@@ -1,7 +1,8 @@
 import random
+import threading
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 PATIENT_MODEL = "clinic.patient"
@@ -92,6 +93,169 @@ class MailingMailing(models.Model):
         self._clinic_check_manager()
         return super().action_send_mail(res_ids=res_ids)
 
+    # ------------------------------------------------------------------
+    # Sending an e-mail campaign to patients, a chunk at a time
+    # ------------------------------------------------------------------
+
+    # patients read, filtered and rendered per chunk (one composer each)
+    _clinic_stream_chunk = 1000
+
+    def _clinic_streams(self):
+        """E-mail campaigns to patients are sent a chunk of patients at a
+        time; A/B tests (a random share of the whole segment) and SMS keep
+        Odoo's sending."""
+        self.ensure_one()
+        return self.mailing_model_real == PATIENT_MODEL and self.mailing_type == "mail" and not self.ab_testing_enabled
+
+    @api.model
+    def _process_mass_mailing_queue(self):
+        """The scheduled action: queued e-mail campaigns to patients are sent
+        here, a chunk at a time (``_clinic_send_streamed``), before Odoo's
+        own loop sends the other mailings (which would first list every
+        remaining recipient of each mailing)."""
+        due = self.search(
+            [
+                ("state", "in", ("in_queue", "sending")),
+                "|",
+                ("schedule_date", "<", fields.Datetime.now()),
+                ("schedule_date", "=", False),
+            ]
+        )
+        for mailing in due.filtered(lambda m: m._clinic_streams()):
+            context_user = mailing.user_id or mailing.write_uid or self.env.user
+            mailing = mailing.with_context(**self.env["res.users"].with_user(context_user).context_get())
+            mailing._clinic_send_streamed()
+        return super()._process_mass_mailing_queue()
+
+    def _action_send_mail(self, res_ids=None):
+        streamed = self.browse() if res_ids else self.filtered(lambda m: m._clinic_streams())
+        for mailing in streamed:
+            context_user = mailing.user_id or mailing.write_uid or self.env.user
+            mailing = mailing.with_context(**self.env["res.users"].with_user(context_user).context_get())
+            if not mailing._clinic_send_streamed():
+                raise UserError(self.env._("There are no recipients selected."))
+        others = self - streamed
+        return super(MailingMailing, others)._action_send_mail(res_ids=res_ids) if others else True
+
+    def _clinic_send_streamed(self):
+        """Send this e-mail campaign to its patients without ever holding the
+        whole segment: the recipients are read by chunks in id order
+        (``_clinic_stream_chunk``), and each chunk is filtered (already
+        mailed, no marketing consent, control group) and rendered by its own
+        composer, batch by batch as Odoo does, each batch committed. Memory
+        then stays that of one chunk whatever the segment's size; an
+        interrupted sending resumes where it stopped (the patients with a
+        trace are skipped). Returns how many patients were handled in this
+        sending (sent, cancelled or left out with their trace)."""
+        self.ensure_one()
+        auto_commit = not getattr(threading.current_thread(), "testing", False)
+        first_sending = not self.sent_date
+        if self.state != "sending":
+            self.state = "sending"
+        if self.clinic_control_percent:
+            self._clinic_draw_control_group()
+        domain = self._get_recipients_domain()
+        handled, last_id = 0, 0
+        while res_ids := self._clinic_next_chunk(domain, last_id):
+            last_id = res_ids[-1]
+            res_ids = self._clinic_not_done_yet(res_ids)
+            handled += len(res_ids)
+            res_ids = self._clinic_leave_out_no_consent(res_ids)
+            if res_ids:
+                self._clinic_send_chunk(res_ids, auto_commit)
+            if handled and auto_commit:
+                self.env.cr.commit()
+            self.env.invalidate_all()
+        self.write({"state": "done", "sent_date": fields.Datetime.now(), "kpi_mail_required": first_sending})
+        return handled
+
+    def _clinic_next_chunk(self, domain, last_id):
+        """The next chunk of the mailing's recipients: ids after ``last_id``."""
+        Patient = self.env[PATIENT_MODEL]
+        return Patient.search(domain + [("id", ">", last_id)], order="id", limit=self._clinic_stream_chunk).ids
+
+    def _clinic_not_done_yet(self, res_ids):
+        """The patients of a chunk this mailing has not dealt with yet: no
+        trace (sent, cancelled or excluded) and not in its control group."""
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT res_id FROM mailing_trace
+                 WHERE mass_mailing_id = %(mailing)s AND model = %(model)s AND res_id = ANY(%(ids)s)
+                 UNION
+                SELECT patient_id FROM clinic_mailing_control
+                 WHERE mailing_id = %(mailing)s AND patient_id = ANY(%(ids)s)
+                """,
+                mailing=self.id,
+                model=PATIENT_MODEL,
+                ids=res_ids,
+            )
+        )
+        done = {res_id for (res_id,) in rows}
+        return [res_id for res_id in res_ids if res_id not in done]
+
+    def _clinic_send_chunk(self, res_ids, auto_commit):
+        """Render and queue the e-mails of one chunk: the composer mass_mailing
+        builds in ``_action_send_mail`` (same values), on these patients only."""
+        composer_values = {
+            "auto_delete": not self.keep_archives,
+            "auto_delete_keep_log": self.reply_to_mode == "update",
+            "author_id": self.env.user.partner_id.id,
+            "attachment_ids": [(4, attachment.id) for attachment in self.attachment_ids],
+            "body": self._prepend_preview(self.body_html, self.preview),
+            "composition_mode": "mass_mail",
+            "email_from": self.email_from,
+            "mail_server_id": self.mail_server_id.id,
+            "mailing_list_ids": [(4, mailing_list.id) for mailing_list in self.contact_list_ids],
+            "mass_mailing_id": self.id,
+            "model": self.mailing_model_real,
+            "record_name": False,
+            "reply_to_force_new": self.reply_to_mode == "new",
+            "subject": self.subject,
+            "template_id": False,
+        }
+        if self.reply_to_mode == "new":
+            composer_values["reply_to"] = self.reply_to
+        composer = (
+            self.env["mail.compose.message"]
+            .with_context(
+                active_ids=res_ids,
+                default_composition_mode="mass_mail",
+                clinic_chunk_ids=res_ids,
+                **self._get_mass_mailing_context(),
+            )
+            .create(composer_values)
+        )
+        try:
+            composer._action_send_mail(auto_commit=auto_commit)
+        finally:
+            composer._clinic_forget_opt_out()
+
+    def _clinic_opt_out_emails_among(self, res_ids):
+        """The addresses of these patients that must not get this campaign:
+        another recipient of the mailing behind the same address refused
+        marketing (the patients of the chunk who refused are already left
+        out). One query on the chunk's addresses; the mailing's domain is
+        only checked on the few patients found."""
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT DISTINCT other.id
+                  FROM clinic_patient mine
+                  JOIN res_partner mine_partner ON mine_partner.id = mine.partner_id
+                  JOIN res_partner other_partner ON other_partner.email_normalized = mine_partner.email_normalized
+                  JOIN clinic_patient other ON other.partner_id = other_partner.id
+                 WHERE mine.id = ANY(%s) AND other.marketing_consent IS NOT TRUE
+                """,
+                res_ids,
+            )
+        )
+        if not rows:
+            return set()
+        Patient = self.env[PATIENT_MODEL]
+        refusing = Patient.search(self._get_recipients_domain() + [("id", "in", [pid for (pid,) in rows])])
+        return {email for email in refusing.sudo().mapped("partner_id.email_normalized") if email}
+
     def action_send_sms(self, res_ids=None):
         self._clinic_check_manager()
         return super().action_send_sms(res_ids=res_ids)
@@ -133,6 +297,56 @@ class MailingMailing(models.Model):
     # ------------------------------------------------------------------
     # Control group
     # ------------------------------------------------------------------
+
+    def _clinic_draw_control_group(self):
+        """Streamed sending: draw the control group once, in the database,
+        among the patients the mailing would reach now (marketing consent,
+        not mailed yet) - the same draw as ``_clinic_hold_out`` without
+        listing the segment."""
+        self.ensure_one()
+        Control = self.env["clinic.mailing.control"].sudo()
+        if Control.search_count([("mailing_id", "=", self.id)], limit=1):
+            return
+        eligible = self.env[PATIENT_MODEL]._search(self._get_recipients_domain() + [("marketing_consent", "=", True)])
+        not_mailed = SQL(
+            """
+            NOT EXISTS (SELECT 1 FROM mailing_trace trace
+                         WHERE trace.mass_mailing_id = %s AND trace.model = %s AND trace.res_id = eligible.id)
+            """,
+            self.id,
+            PATIENT_MODEL,
+        )
+        (count,) = self.env.execute_query(
+            SQL("SELECT COUNT(*) FROM (%s) eligible WHERE %s", eligible.select(), not_mailed)
+        )[0]
+        size = round(count * self.clinic_control_percent / 100.0)
+        if not size:
+            return
+        Control.flush_model()
+        now = fields.Datetime.now()
+        self.env.execute_query(
+            SQL(
+                """
+                INSERT INTO clinic_mailing_control
+                       (mailing_id, campaign_id, patient_id, company_id, date,
+                        create_uid, create_date, write_uid, write_date)
+                SELECT %(mailing)s, %(campaign)s, patient.id, patient.company_id, %(now)s,
+                       %(uid)s, %(now)s, %(uid)s, %(now)s
+                  FROM clinic_patient patient
+                 WHERE patient.id IN (SELECT eligible.id FROM (%(eligible)s) eligible
+                                       WHERE %(not_mailed)s ORDER BY random() LIMIT %(size)s)
+                """,
+                mailing=self.id,
+                campaign=self.campaign_id.id or None,
+                now=now,
+                uid=self.env.uid,
+                eligible=eligible.select(),
+                not_mailed=not_mailed,
+                size=size,
+            )
+        )
+        Control.invalidate_model()
+        self.invalidate_recordset(["clinic_control_ids", "clinic_control_count"])
 
     def _get_remaining_recipients(self):
         res_ids = super()._get_remaining_recipients()

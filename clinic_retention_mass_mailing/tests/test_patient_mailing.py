@@ -1,7 +1,9 @@
+from unittest.mock import patch
+
 from odoo.addons.clinic_retention.tests.common import ClinicRetentionCase
 from odoo.addons.mail.tests.common import MockEmail
 from odoo.addons.sms.tests.common import SMSCase
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
 
@@ -14,6 +16,9 @@ class TestPatientMailing(ClinicRetentionCase, MockEmail, SMSCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        # e-mail campaigns are sent a chunk of patients at a time: chunks of
+        # 3 here, so that every test's sending spans several of them
+        cls.startClassPatcher(patch.object(type(cls.env["mailing.mailing"]), "_clinic_stream_chunk", 3))
         cls.patient_model = cls.env["ir.model"]._get("clinic.patient")
         consent = {"marketing_consent": True, "marketing_consent_source": "in_person"}
         p = cls._patient
@@ -234,3 +239,112 @@ class TestPatientMailing(ClinicRetentionCase, MockEmail, SMSCase):
         self.assertFalse(self.cs_user.has_group("mass_mailing.group_mass_mailing_user"))
         # agents use the segments
         self.env["clinic.patient"].with_user(self.cs_user).search([("segment_complained", "=", True)])
+
+    # ------------------------------------------------------------------
+    # Sending a chunk at a time
+    # ------------------------------------------------------------------
+
+    def _chunk_composers(self, mailing):
+        return self.env["mail.compose.message"].search([("mass_mailing_id", "=", mailing.id)])
+
+    def test_campaign_is_sent_by_chunks_without_listing_the_segment(self):
+        """The sending never asks for the whole list of recipients: chunks
+        of patients in id order, one composer each, and the same outcome."""
+        mailing = self._mailing()
+        Mailing = type(self.env["mailing.mailing"])
+
+        def whole_segment(*args, **kwargs):
+            raise AssertionError("the whole segment was listed")
+
+        with (
+            patch.object(Mailing, "_get_recipients", whole_segment),
+            patch.object(Mailing, "_get_remaining_recipients", whole_segment),
+            self.mock_mail_gateway(),
+        ):
+            mailing.with_user(self.manager).action_send_mail()
+        traces = self._traces(mailing)
+        recipients = self.reachable | self.no_consent | self.no_consent_no_email | self.no_email
+        self.assertEqual(set(traces), set(recipients.ids))
+        self.assertEqual(len(self._mails), 1, "only the consenting patient with an address gets it")
+        # 4 recipients in chunks of 3 (+ the blacklisted and complained, left out by the domain)
+        self.assertEqual(len(self._chunk_composers(mailing)), 2, "one composer per chunk with patients to render")
+        self.assertEqual(mailing.state, "done")
+        self.assertTrue(mailing.sent_date)
+        self.assertTrue(mailing.kpi_mail_required, "first sending: the 24-hour statistics e-mail is due")
+
+    def test_queued_campaign_resumes_where_it_stopped(self):
+        """A sending that stopped half-way (some patients already have their
+        trace) is finished by the scheduled action: the others are sent, no
+        one twice."""
+        extra = self.env["clinic.patient"]
+        for index in range(4):
+            extra |= self._patient(
+                f"Resumed {index}",
+                email=f"resumed{index}@example.com",
+                marketing_consent=True,
+                marketing_consent_source="web",
+            )
+        self.patients |= extra
+        mailing = self._mailing()
+        with self.mock_mail_gateway():
+            mailing.with_user(self.manager).action_send_mail(res_ids=(self.reachable | extra[:2]).ids)
+        self.assertEqual(len(self._mails), 3)
+        mailing.write({"state": "in_queue", "kpi_mail_required": False})
+        with self.mock_mail_gateway():
+            self.env["mailing.mailing"]._process_mass_mailing_queue()
+        self.assertEqual(
+            sorted(email for mail in self._mails for email in mail["email_to"]),
+            ['"Resumed 2" <resumed2@example.com>', '"Resumed 3" <resumed3@example.com>'],
+            "the two not yet mailed, and only them",
+        )
+        traces = self._traces(mailing)
+        self.assertEqual(
+            set(traces), set((extra | self.reachable | self.no_consent | self.no_consent_no_email | self.no_email).ids)
+        )
+        self.assertEqual(mailing.state, "done")
+        self.assertFalse(mailing.kpi_mail_required, "not its first sending")
+        # nothing left: a new sending says so, as Odoo does
+        with self.assertRaises(UserError):
+            mailing.with_user(self.manager).action_send_mail()
+
+    def test_chunked_mails_are_the_ones_odoo_composes(self):
+        """The composer of each chunk is built with the values mass_mailing
+        gives its own: the e-mail is the same as Odoo's sending to chosen
+        records."""
+        attachment = (
+            self.env["ir.attachment"].with_user(self.manager).create({"name": "offer.pdf", "datas": "JVBERi0="})
+        )
+        values = {
+            "preview": "Your check-up is due",
+            "reply_to_mode": "new",
+            "reply_to": "desk@clinic.example.com",
+            "email_from": "care@clinic.example.com",
+            "keep_archives": True,
+            "attachment_ids": [(6, 0, attachment.ids)],
+        }
+        mails = {}
+        for how in ("odoo", "chunked"):
+            mailing = self._mailing(**values)
+            mailing.mailing_domain = repr([("id", "=", self.reachable.id)])
+            res_ids = self.reachable.ids if how == "odoo" else None
+            with self.mock_mail_gateway():
+                mailing.with_user(self.manager).action_send_mail(res_ids=res_ids)
+            self.assertEqual(len(self._new_mails), 1)
+            mails[how] = self._new_mails
+        fields = ("subject", "email_from", "reply_to", "auto_delete", "mail_server_id", "model", "res_id", "author_id")
+        for field in fields:
+            with self.subTest(field=field):
+                self.assertEqual(mails["chunked"][field], mails["odoo"][field])
+        self.assertEqual(mails["chunked"].attachment_ids.mapped("name"), ["offer.pdf"])
+        self.assertEqual(len(mails["odoo"].attachment_ids), 1)
+        self.assertIn("Your check-up is due", mails["chunked"].body_html)
+        self.assertEqual(mails["chunked"].body_html, mails["odoo"].body_html)
+
+    def test_empty_segment(self):
+        mailing = self._mailing()
+        mailing.mailing_domain = repr([("id", "=", 0)])
+        with self.assertRaises(UserError):
+            mailing.with_user(self.manager).action_send_mail()
+        mailing.write({"state": "in_queue"})
+        self.env["mailing.mailing"]._process_mass_mailing_queue()
+        self.assertEqual(mailing.state, "done", "the scheduled action closes it, as Odoo does")

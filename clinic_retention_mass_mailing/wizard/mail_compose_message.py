@@ -20,8 +20,18 @@ class MailComposeMessage(models.TransientModel):
             return super()._get_optout_emails(mail_values_dict)
         key = ("clinic_retention_mass_mailing.opt_out", self.id)
         if key not in self.env.cr.cache:
-            self.env.cr.cache[key] = frozenset(super()._get_optout_emails(mail_values_dict))
+            chunk = self.env.context.get("clinic_chunk_ids")
+            if chunk is not None and self.model == PATIENT_MODEL:
+                # a chunk of a streamed campaign: only its own addresses (mailing.mailing._clinic_send_streamed)
+                opt_out = self.mass_mailing_id._clinic_opt_out_emails_among(chunk)
+            else:
+                opt_out = super()._get_optout_emails(mail_values_dict)
+            self.env.cr.cache[key] = frozenset(opt_out)
         return set(self.env.cr.cache[key])
+
+    def _clinic_forget_opt_out(self):
+        """Drop the opt-out list kept for this composer's sending."""
+        self.env.cr.cache.pop(("clinic_retention_mass_mailing.opt_out", self.id), None)
 
     def _get_done_emails(self, mail_values_dict):
         """mass_mailing asks, at each batch of 50 records, for every address
