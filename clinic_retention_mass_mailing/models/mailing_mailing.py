@@ -1,4 +1,3 @@
-import random
 import threading
 
 from odoo import api, fields, models
@@ -152,8 +151,7 @@ class MailingMailing(models.Model):
         first_sending = not self.sent_date
         if self.state != "sending":
             self.state = "sending"
-        if self.clinic_control_percent:
-            self._clinic_draw_control_group()
+        self._clinic_draw_control_group()
         domain = self._get_recipients_domain()
         handled, last_id = 0, 0
         while res_ids := self._clinic_next_chunk(domain, last_id):
@@ -298,16 +296,17 @@ class MailingMailing(models.Model):
     # Control group
     # ------------------------------------------------------------------
 
-    def _clinic_draw_control_group(self):
-        """Streamed sending: draw the control group once, in the database,
-        among the patients the mailing would reach now (marketing consent,
-        not mailed yet) - the same draw as ``_clinic_hold_out`` without
-        listing the segment."""
+    def _clinic_draw_control_group(self, among=None):
+        """Draw the control group, once, at the mailing's first sending: the
+        share ``clinic_control_percent`` of the patients it would reach now
+        (its domain, or ``among`` these ids; marketing consent; not mailed
+        yet), at random, in the database - the segment is never listed."""
         self.ensure_one()
         Control = self.env["clinic.mailing.control"].sudo()
-        if Control.search_count([("mailing_id", "=", self.id)], limit=1):
+        if not self.clinic_control_percent or Control.search_count([("mailing_id", "=", self.id)], limit=1):
             return
-        eligible = self.env[PATIENT_MODEL]._search(self._get_recipients_domain() + [("marketing_consent", "=", True)])
+        domain = [("id", "in", list(among))] if among is not None else self._get_recipients_domain()
+        eligible = self.env[PATIENT_MODEL]._search(domain + [("marketing_consent", "=", True)])
         not_mailed = SQL(
             """
             NOT EXISTS (SELECT 1 FROM mailing_trace trace
@@ -395,21 +394,12 @@ class MailingMailing(models.Model):
         return [res_id for res_id in res_ids if res_id not in refused]
 
     def _clinic_hold_out(self, res_ids):
-        """The patients held out of this mailing (ids): drawn once, at its
-        first sending, among the recipients who would get it (marketing
-        consent), and kept for the next sendings."""
+        """The patients held out of this mailing (ids) when it is sent to
+        these recipients (Odoo's sending: SMS, A/B tests): drawn once, among
+        them, and kept for the next sendings."""
         self.ensure_one()
-        Control = self.env["clinic.mailing.control"].sudo()
-        existing = Control.search([("mailing_id", "=", self.id)])
-        if existing:
-            return set(existing.patient_id.ids)
-        eligible = (
-            self.env[PATIENT_MODEL].sudo().search([("id", "in", list(res_ids)), ("marketing_consent", "=", True)]).ids
-        )
-        size = round(len(eligible) * self.clinic_control_percent / 100.0)
-        chosen = random.sample(sorted(eligible), size) if size else []
-        Control.create([{"mailing_id": self.id, "patient_id": patient_id} for patient_id in chosen])
-        return set(chosen)
+        self._clinic_draw_control_group(among=res_ids)
+        return set(self.env["clinic.mailing.control"].sudo().search([("mailing_id", "=", self.id)]).patient_id.ids)
 
     def action_view_clinic_control(self):
         self.ensure_one()

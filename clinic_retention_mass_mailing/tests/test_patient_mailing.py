@@ -223,6 +223,27 @@ class TestPatientMailing(ClinicRetentionCase, MockEmail, SMSCase):
         self.assertEqual(mailing._get_remaining_recipients(), [])
         self.assertEqual(mailing.clinic_control_ids, control, "drawn once")
 
+    def test_sms_control_group(self):
+        """SMS keep Odoo's sending (the whole list at once): the control
+        group is drawn the same way, among the consenting recipients."""
+        extra = self.env["clinic.patient"]
+        for index in range(3):
+            extra |= self._patient(
+                f"SMS candidate {index}",
+                mobile=f"139 1234 56{index}1",
+                marketing_consent=True,
+                marketing_consent_source="web",
+            )
+        self.patients |= extra
+        mailing = self._mailing("sms", clinic_control_percent=50)
+        with self.mockSMSGateway():
+            mailing.with_user(self.manager).action_send_sms()
+        consenting = extra | self.reachable | self.no_email  # 5 would get it
+        control = mailing.clinic_control_ids
+        self.assertEqual(len(control), 2, "50% of the 5 consenting recipients, rounded")
+        self.assertLessEqual(control.patient_id, consenting)
+        self.assertFalse(set(control.patient_id.ids) & set(self._traces(mailing)), "the control group gets no SMS")
+
     def test_only_managers_send_campaigns_to_patients(self):
         with self.assertRaises(AccessError):
             self._mailing(user=self.marketer)
