@@ -328,7 +328,7 @@ def phase_profile(registry):
     timer = PartTimer(registry)
     timed = timer.wrap
 
-    timed("mailing.mailing", "_clinic_next_chunk", "segment: a chunk of recipients (search in id order, ours)")
+    timed("mailing.mailing", "_clinic_next_chunk", "segment: a chunk of recipients (FETCH from the cursor, ours)")
     timed("mailing.mailing", "_clinic_not_done_yet", "segment: already mailed or held out, per chunk (ours)")
     timed("mailing.mailing", "_clinic_leave_out_no_consent", "exclusion: no consent, before rendering (ours)")
     timed("mail.compose.message", "_prepare_mail_values", "render and exclusion (_prepare_mail_values), all of it")

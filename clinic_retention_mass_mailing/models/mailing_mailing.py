@@ -1,4 +1,5 @@
 import threading
+import uuid
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
@@ -138,39 +139,68 @@ class MailingMailing(models.Model):
 
     def _clinic_send_streamed(self):
         """Send this e-mail campaign to its patients without ever holding the
-        whole segment: the recipients are read by chunks in id order
-        (``_clinic_stream_chunk``), and each chunk is filtered (already
-        mailed, no marketing consent, control group) and rendered by its own
-        composer, batch by batch as Odoo does, each batch committed. Memory
-        then stays that of one chunk whatever the segment's size; an
-        interrupted sending resumes where it stopped (the patients with a
-        trace are skipped). Returns how many patients were handled in this
-        sending (sent, cancelled or left out with their trace)."""
+        whole segment in Odoo: the mailing's domain is evaluated once, as
+        Odoo's sending does, but into a database cursor read a chunk of
+        patients at a time (``_clinic_stream_chunk``); each chunk is
+        filtered (already mailed, control group, no marketing consent) and
+        rendered by its own composer, batch by batch as Odoo does, each
+        batch committed. Memory stays that of one chunk whatever the
+        segment's size, and an interrupted sending resumes where it stopped
+        (the patients with a trace are skipped). Returns how many patients
+        were handled (sent, cancelled or left out with their trace)."""
         self.ensure_one()
         auto_commit = not getattr(threading.current_thread(), "testing", False)
         first_sending = not self.sent_date
         if self.state != "sending":
             self.state = "sending"
         self._clinic_draw_control_group()
-        domain = self._get_recipients_domain()
-        handled, last_id = 0, 0
-        while res_ids := self._clinic_next_chunk(domain, last_id):
-            last_id = res_ids[-1]
-            res_ids = self._clinic_not_done_yet(res_ids)
-            handled += len(res_ids)
-            res_ids = self._clinic_leave_out_no_consent(res_ids)
-            if res_ids:
-                self._clinic_send_chunk(res_ids, auto_commit)
-            if handled and auto_commit:
-                self.env.cr.commit()
-            self.env.invalidate_all()
+        recipients = self._clinic_open_recipients()
+        handled = 0
+        try:
+            while res_ids := self._clinic_next_chunk(recipients):
+                res_ids = self._clinic_not_done_yet(res_ids)
+                handled += len(res_ids)
+                res_ids = self._clinic_leave_out_no_consent(res_ids)
+                if res_ids:
+                    self._clinic_send_chunk(res_ids, auto_commit)
+                if handled and auto_commit:
+                    self.env.cr.commit()
+                self.env.invalidate_all()
+        except Exception:
+            if auto_commit:
+                # the cursor outlives the commits made so far: roll back (as
+                # the scheduled action would next) to be able to close it
+                self.env.cr.rollback()
+                self._clinic_close_recipients(recipients)
+            raise
+        self._clinic_close_recipients(recipients)
         self.write({"state": "done", "sent_date": fields.Datetime.now(), "kpi_mail_required": first_sending})
         return handled
 
-    def _clinic_next_chunk(self, domain, last_id):
-        """The next chunk of the mailing's recipients: ids after ``last_id``."""
-        Patient = self.env[PATIENT_MODEL]
-        return Patient.search(domain + [("id", ">", last_id)], order="id", limit=self._clinic_stream_chunk).ids
+    def _clinic_open_recipients(self):
+        """Evaluate the mailing's domain on patients once, in id order, into
+        a server-side cursor that survives the sending's commits (``WITH
+        HOLD``); returns its name, for ``_clinic_next_chunk``."""
+        name = f"clinic_mailing_{self.id}_{uuid.uuid4().hex[:12]}"
+        query = self.env[PATIENT_MODEL]._search(self._get_recipients_domain(), order="id")
+        self.env.execute_query(
+            SQL("DECLARE %s NO SCROLL CURSOR WITH HOLD FOR %s", SQL.identifier(name), query.select())
+        )
+        return name
+
+    def _clinic_next_chunk(self, recipients):
+        """The next chunk of the mailing's recipients (ids), empty at the end."""
+        rows = self.env.execute_query(
+            SQL("FETCH FORWARD %s FROM %s", self._clinic_stream_chunk, SQL.identifier(recipients))
+        )
+        return [res_id for (res_id,) in rows]
+
+    def _clinic_close_recipients(self, recipients):
+        """Close the recipients' cursor, if it is still open (a rollback
+        before the first commit has closed it)."""
+        self.env.cr.execute(SQL("SELECT 1 FROM pg_cursors WHERE name = %s", recipients))
+        if self.env.cr.fetchone():
+            self.env.cr.execute(SQL("CLOSE %s", SQL.identifier(recipients)))
 
     def _clinic_not_done_yet(self, res_ids):
         """The patients of a chunk this mailing has not dealt with yet: no

@@ -293,6 +293,30 @@ class TestPatientMailing(ClinicRetentionCase, MockEmail, SMSCase):
         self.assertTrue(mailing.sent_date)
         self.assertTrue(mailing.kpi_mail_required, "first sending: the 24-hour statistics e-mail is due")
 
+    def _open_recipient_cursors(self):
+        self.env.cr.execute("SELECT COUNT(*) FROM pg_cursors WHERE name LIKE 'clinic_mailing_%'")
+        return self.env.cr.fetchone()[0]
+
+    def test_recipient_cursor_is_closed(self):
+        """The database cursor the recipients are read from is closed at the
+        end of a sending, and gone when a sending fails."""
+        mailing = self._mailing()
+        with self.mock_mail_gateway():
+            mailing.with_user(self.manager).action_send_mail()
+        self.assertEqual(self._open_recipient_cursors(), 0)
+
+        def broken(*args, **kwargs):
+            raise ValueError("rendering failed")
+
+        mailing = self._mailing()
+        with (
+            patch.object(type(self.env["mailing.mailing"]), "_clinic_send_chunk", broken),
+            self.assertRaises(ValueError),
+        ):
+            mailing.with_user(self.manager).action_send_mail()
+        self.assertEqual(self._open_recipient_cursors(), 0)
+        self.assertEqual(mailing.state, "draft", "the failed sending left nothing behind")
+
     def test_queued_campaign_resumes_where_it_stopped(self):
         """A sending that stopped half-way (some patients already have their
         trace) is finished by the scheduled action: the others are sent, no
