@@ -19,9 +19,11 @@ machine (``ir.mail_server.send_email`` raises, should anything try).
   (a) ours: a mailing on patients (``clinic.patient``, made a mailing
       recipient model by ``clinic_retention_mass_mailing``), its default
       domain (not blacklisted, no complaint in 90 days) and the segment
-      "lost 12+ months": the patients without marketing consent are left
-      out at sending with a cancelled trace (no e-mail rendered for them),
-      counted on the mailing ("Excluded: no consent");
+      "lost 12+ months": sent a chunk of 1,000 patients at a time (the
+      segment read from a database cursor, one composer per chunk); the
+      patients without marketing consent are left out at sending with a
+      cancelled trace (no e-mail rendered for them), counted on the mailing
+      ("Excluded: no consent");
   (b) stock: the same mailing on contacts (``res.partner``) with Odoo's
       stock mass mailing, on the same contacts (same e-mail addresses, same
       blacklist). Stock Odoo knows neither the segment nor the consent, so a
@@ -43,7 +45,9 @@ the same number of blacklisted people left out (both by the domain); and
 people (b)'s domain left out.
 
 ``--sizes 10000,100000`` shows whether memory stays flat (its growth does
-not follow N); ``--profile`` prints where (a)'s time goes.
+not follow N): the peak resident size of the sending's own process, minus
+its size before the sending. ``--profile`` prints where the time goes, in
+(a) and (b).
 
 Run it with ``bench/run.sh mailing [--sizes 10000,100000] [--profile] [--skip-stock]``
 (``run.sh`` installs ``clinic_retention`` and ``clinic_retention_mass_mailing``).
@@ -321,10 +325,12 @@ def phase_send(registry, contender):
     emit(measure.result(state=state, mails=mails))
 
 
-def phase_profile(registry):
-    """Where (a)'s time goes: wall time per part, then the functions that
-    cost most under cProfile (own time)."""
+def phase_profile(registry, contender="ours"):
+    """Where a contender's time goes: wall time per part, then the functions
+    that cost most under cProfile (own time)."""
     _no_sending(registry)
+    if contender == "stock":
+        _stock_partner(registry)
     timer = PartTimer(registry)
     timed = timer.wrap
 
@@ -340,7 +346,7 @@ def phase_profile(registry):
     timed("mail.mail", "create", "queue: mail.mail create (with traces)")
     timed("mailing.trace", "create", "  queue: mailing.trace create (ours adds exclusion reasons)")
     with environment(registry) as env:
-        _queue(env, "ours")
+        _queue(env, contender)
     profiler = cProfile.Profile()
     started = time.perf_counter()
     profiler.enable()
@@ -360,13 +366,14 @@ PHASES = {
     "ours": lambda registry: phase_send(registry, "ours"),
     "stock": lambda registry: phase_send(registry, "stock"),
     "profile": phase_profile,
+    "profile-stock": lambda registry: phase_profile(registry, "stock"),
 }
 
 
-def print_profile(profile):
+def print_profile(profile, label="a"):
     print_parts(
         profile,
-        f"\n(a) profiled: {profile['total']:.2f} s (profiling slows it down)",
+        f"\n({label}) profiled: {profile['total']:.2f} s (profiling slows it down)",
         "the rest (commits per batch, cache invalidation, mailing write)",
         "top functions:",
     )
@@ -379,7 +386,7 @@ def done(result):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="10000,100000", help="patients in the segment, comma-separated")
-    parser.add_argument("--profile", action="store_true", help="also profile (a) at each size")
+    parser.add_argument("--profile", action="store_true", help="also profile (a), and (b) unless skipped, at each size")
     parser.add_argument("--skip-stock", action="store_true", help="leave (b) out (no ratio)")
     parser.add_argument("--phase", choices=sorted(PHASES), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -448,6 +455,12 @@ def main():
             vacuum(DB)
             results["profile"] = measure_in_subprocess(script, ["--phase", "profile"], timeout=TIMEOUT)
             print_profile(results["profile"])
+            if not args.skip_stock:
+                with environment(registry) as env:
+                    reset_mailings(env)
+                vacuum(DB)
+                results["profile-stock"] = measure_in_subprocess(script, ["--phase", "profile-stock"], timeout=TIMEOUT)
+                print_profile(results["profile-stock"], "b")
         if "b" in results and "seconds" in results["b"] and "seconds" in results["a"]:
             print(f"a/b = {ratio(results['a']['seconds'], results['b']['seconds'])} (goal <= 1.0)")
         summary.append((size, counts, results, outcomes))

@@ -13,9 +13,10 @@ class MailComposeMessage(models.TransientModel):
         batch of 50 records it renders, and the lists of patients and
         contacts (their marketing consent) look at all the mailing's
         recipients: sending was quadratic. The list is computed once per
-        sending (this composer, on this cursor) and kept as a set; whether
-        each patient of the batch consented is still read at every batch
-        (``_process_mail_values_state``)."""
+        composer (on this cursor) and kept as a set. A patient campaign has a
+        composer per chunk of patients (``clinic_chunk_ids``, see
+        ``mailing.mailing._clinic_send_streamed``): its list is only the
+        chunk's addresses that a refusing recipient shares."""
         if self.composition_mode != "mass_mail" or not self.mass_mailing_id or self.model not in CONSENT_MODELS:
             return super()._get_optout_emails(mail_values_dict)
         key = ("clinic_retention_mass_mailing.opt_out", self.id)
@@ -55,6 +56,9 @@ class MailComposeMessage(models.TransientModel):
         its trace says "Excluded: no consent"."""
         mail_values_dict = super()._process_mail_values_state(mail_values_dict)
         if self.composition_mode != "mass_mail" or not self.mass_mailing_id or self.model != PATIENT_MODEL:
+            return mail_values_dict
+        if self.env.context.get("clinic_chunk_ids") is not None:
+            # a chunk of a streamed campaign: its patients without consent were left out before rendering
             return mail_values_dict
         refused = (
             self.env[PATIENT_MODEL]
