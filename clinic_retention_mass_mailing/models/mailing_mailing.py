@@ -208,8 +208,11 @@ class MailingMailing(models.Model):
         rows = self.env.execute_query(
             SQL(
                 """
-                SELECT res_id FROM mailing_trace
-                 WHERE mass_mailing_id = %(mailing)s AND model = %(model)s AND res_id = ANY(%(ids)s)
+                WITH chunk_trace AS MATERIALIZED (
+                    SELECT res_id, model, mass_mailing_id FROM mailing_trace WHERE res_id = ANY(%(ids)s)
+                )
+                SELECT res_id FROM chunk_trace
+                 WHERE mass_mailing_id = %(mailing)s AND model = %(model)s
                  UNION
                 SELECT patient_id FROM clinic_mailing_control
                  WHERE mailing_id = %(mailing)s AND patient_id = ANY(%(ids)s)
@@ -308,13 +311,20 @@ class MailingMailing(models.Model):
             same_mailing = SQL("s.campaign_id = %s", self.campaign_id.id)
         else:
             same_mailing = SQL("s.mass_mailing_id = %s AND s.model = %s", self.id, PATIENT_MODEL)
+        # the traces of these addresses first (the e-mail index), whatever
+        # the planner's statistics say of the mailing's growing traces
         rows = self.env.execute_query(
             SQL(
                 """
+                WITH s AS MATERIALIZED (
+                    SELECT email, res_id, model, mass_mailing_id, campaign_id
+                      FROM mailing_trace
+                     WHERE email = ANY(%s)
+                )
                 SELECT DISTINCT s.email
-                  FROM mailing_trace s
+                  FROM s
                   JOIN clinic_patient t ON t.id = s.res_id
-                 WHERE s.email = ANY(%s) AND %s
+                 WHERE %s
                 """,
                 list(among),
                 same_mailing,

@@ -14,6 +14,8 @@ class MailingTrace(models.Model):
 
     # looked up by address for each batch of a patient mailing (mailing.mailing._get_seen_list)
     email = fields.Char(index=True)
+    # looked up by patient for each chunk of a patient mailing (mailing.mailing._clinic_not_done_yet)
+    res_id = fields.Many2oneReference(index=True)
     clinic_exclusion = fields.Selection(
         [
             ("no_consent", "Excluded: no consent"),
