@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.tools.sql import create_index
 
 PATIENT_MODEL = "clinic.patient"
 OPT_OUT_TYPES = ("mail_optout", "sms_optout")
@@ -14,8 +15,6 @@ class MailingTrace(models.Model):
 
     # looked up by address for each batch of a patient mailing (mailing.mailing._get_seen_list)
     email = fields.Char(index=True)
-    # looked up by patient for each chunk of a patient mailing (mailing.mailing._clinic_not_done_yet)
-    res_id = fields.Many2oneReference(index=True)
     clinic_exclusion = fields.Selection(
         [
             ("no_consent", "Excluded: no consent"),
@@ -25,6 +24,20 @@ class MailingTrace(models.Model):
         index="btree_not_null",
         readonly=True,
     )
+
+    def init(self):
+        super().init()
+        # what the sending of a patient campaign looks up for each chunk of
+        # patients: their traces (mailing.mailing._clinic_not_done_yet) and
+        # the contacts behind their addresses (_clinic_opt_out_emails_among)
+        create_index(self.env.cr, "mailing_trace_clinic_res_id_index", self._table, ["res_id"])
+        create_index(
+            self.env.cr,
+            "res_partner_clinic_email_normalized_index",
+            "res_partner",
+            ["email_normalized"],
+            where="email_normalized IS NOT NULL",
+        )
 
     @api.model_create_multi
     def create(self, vals_list):
