@@ -154,6 +154,7 @@ class MailingMailing(models.Model):
         if self.state != "sending":
             self.state = "sending"
         self._clinic_draw_control_group()
+        send_now = self._clinic_send_now()
         recipients = self._clinic_open_recipients()
         handled = 0
         try:
@@ -162,7 +163,7 @@ class MailingMailing(models.Model):
                 handled += len(res_ids)
                 res_ids = self._clinic_leave_out_no_consent(res_ids)
                 if res_ids:
-                    self._clinic_send_chunk(res_ids, auto_commit)
+                    self._clinic_send_chunk(res_ids, auto_commit, send_now)
                 if handled and auto_commit:
                     self.env.cr.commit()
                 self.env.invalidate_all()
@@ -176,6 +177,15 @@ class MailingMailing(models.Model):
         self._clinic_close_recipients(recipients)
         self.write({"state": "done", "sent_date": fields.Datetime.now(), "kpi_mail_required": first_sending})
         return handled
+
+    def _clinic_send_now(self):
+        """Whether the e-mails are sent at once rather than through the mail
+        queue: as Odoo decides for the whole mailing (its composer sends at
+        once up to ``mail.mail.force.send.limit`` recipients, 100 by
+        default), not for each chunk - a last chunk of a few patients must
+        not be sent at once when the others are queued."""
+        limit = int(self.env["ir.config_parameter"].sudo().get_param("mail.mail.force.send.limit", 100))
+        return self.env[PATIENT_MODEL].search_count(self._get_recipients_domain(), limit=limit + 1) <= limit
 
     def _clinic_open_recipients(self):
         """Evaluate the mailing's domain on patients once, in id order, into
@@ -229,9 +239,10 @@ class MailingMailing(models.Model):
         done = {res_id for (res_id,) in rows}
         return [res_id for res_id in res_ids if res_id not in done]
 
-    def _clinic_send_chunk(self, res_ids, auto_commit):
+    def _clinic_send_chunk(self, res_ids, auto_commit, send_now):
         """Render and queue the e-mails of one chunk: the composer mass_mailing
-        builds in ``_action_send_mail`` (same values), on these patients only."""
+        builds in ``_action_send_mail`` (same values), on these patients
+        only, sending at once or not as for the whole mailing."""
         composer_values = {
             "auto_delete": not self.keep_archives,
             "auto_delete_keep_log": self.reply_to_mode == "update",
@@ -248,6 +259,7 @@ class MailingMailing(models.Model):
             "reply_to_force_new": self.reply_to_mode == "new",
             "subject": self.subject,
             "template_id": False,
+            "force_send": send_now,
         }
         if self.reply_to_mode == "new":
             composer_values["reply_to"] = self.reply_to

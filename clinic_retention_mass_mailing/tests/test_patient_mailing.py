@@ -387,6 +387,32 @@ class TestPatientMailing(ClinicRetentionCase, MockEmail, SMSCase):
         self.assertIn("Your check-up is due", mails["chunked"].body_html)
         self.assertEqual(mails["chunked"].body_html, mails["odoo"].body_html)
 
+    def test_bigger_campaign_goes_through_the_mail_queue(self):
+        """As Odoo does for the whole mailing: up to the force-send limit of
+        recipients the e-mails leave at once, above it every chunk (even a
+        last one of a single patient) waits in the mail queue."""
+        extra = self.env["clinic.patient"]
+        for index in range(3):
+            extra |= self._patient(
+                f"Queued {index}",
+                email=f"queued{index}@example.com",
+                marketing_consent=True,
+                marketing_consent_source="web",
+            )
+        self.patients |= extra
+        self.env["ir.config_parameter"].sudo().set_param("mail.mail.force.send.limit", 6)
+        mailing = self._mailing()  # 7 recipients: 4 consenting with an address, chunks of 3
+        with self.mock_mail_gateway():
+            mailing.with_user(self.manager).action_send_mail()
+        self.assertFalse(self._mails, "nothing sent at once")
+        queued = self._new_mails.filtered(lambda mail: mail.state == "outgoing")
+        self.assertEqual(len(queued), 4, "all in the mail queue")
+        self.env["ir.config_parameter"].sudo().set_param("mail.mail.force.send.limit", 7)
+        mailing = self._mailing()
+        with self.mock_mail_gateway():
+            mailing.with_user(self.manager).action_send_mail()
+        self.assertEqual(len(self._mails), 4, "a mailing within the limit is sent at once")
+
     def test_empty_segment(self):
         mailing = self._mailing()
         mailing.mailing_domain = repr([("id", "=", 0)])
