@@ -26,7 +26,7 @@ class MailingTrace(models.Model):
     )
 
     def init(self):
-        super().init()
+        res = super().init()
         # what the sending of a patient campaign looks up for each chunk of
         # patients: their traces (mailing.mailing._clinic_not_done_yet) and
         # the contacts behind their addresses (_clinic_opt_out_emails_among)
@@ -38,6 +38,7 @@ class MailingTrace(models.Model):
             ["email_normalized"],
             where="email_normalized IS NOT NULL",
         )
+        return res
 
     @api.model_create_multi
     def create(self, vals_list):
