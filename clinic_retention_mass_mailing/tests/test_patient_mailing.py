@@ -74,6 +74,21 @@ class TestPatientMailing(ClinicRetentionCase, MockEmail, SMSCase):
         mailing.mailing_domain = repr([*mailing._parse_mailing_domain(), ("id", "in", self.patients.ids)])
         return mailing
 
+    def _consenting(self, name, count, **contact):
+        """``count`` more patients with marketing consent, added to the
+        mailings' recipients; ``contact`` values are formatted with the
+        patient's index (e.g. ``email="p{index}@example.com"``)."""
+        extra = self.env["clinic.patient"]
+        for index in range(count):
+            extra |= self._patient(
+                f"{name} {index}",
+                marketing_consent=True,
+                marketing_consent_source="web",
+                **{field: value.format(index=index) for field, value in contact.items()},
+            )
+        self.patients |= extra
+        return extra
+
     def _traces(self, mailing):
         return {
             trace.res_id: trace for trace in self.env["mailing.trace"].search([("mass_mailing_id", "=", mailing.id)])
@@ -203,15 +218,7 @@ class TestPatientMailing(ClinicRetentionCase, MockEmail, SMSCase):
         self.assertEqual(mailing.clinic_excluded_no_number_count, 1)
 
     def test_control_group_is_held_out_once(self):
-        extra = self.env["clinic.patient"]
-        for index in range(9):
-            extra |= self._patient(
-                f"Control candidate {index}",
-                email=f"candidate{index}@example.com",
-                marketing_consent=True,
-                marketing_consent_source="web",
-            )
-        self.patients |= extra
+        extra = self._consenting("Control candidate", 9, email="candidate{index}@example.com")
         mailing = self._mailing(clinic_control_percent=30)
         with self.mock_mail_gateway():
             mailing.with_user(self.manager).action_send_mail()
@@ -228,15 +235,7 @@ class TestPatientMailing(ClinicRetentionCase, MockEmail, SMSCase):
     def test_sms_control_group(self):
         """SMS keep Odoo's sending (the whole list at once): the control
         group is drawn the same way, among the consenting recipients."""
-        extra = self.env["clinic.patient"]
-        for index in range(3):
-            extra |= self._patient(
-                f"SMS candidate {index}",
-                mobile=f"139 1234 56{index}1",
-                marketing_consent=True,
-                marketing_consent_source="web",
-            )
-        self.patients |= extra
+        extra = self._consenting("SMS candidate", 3, mobile="139 1234 56{index}1")
         mailing = self._mailing("sms", clinic_control_percent=50)
         with self.mockSMSGateway():
             mailing.with_user(self.manager).action_send_sms()
@@ -323,15 +322,7 @@ class TestPatientMailing(ClinicRetentionCase, MockEmail, SMSCase):
         """A sending that stopped half-way (some patients already have their
         trace) is finished by the scheduled action: the others are sent, no
         one twice."""
-        extra = self.env["clinic.patient"]
-        for index in range(4):
-            extra |= self._patient(
-                f"Resumed {index}",
-                email=f"resumed{index}@example.com",
-                marketing_consent=True,
-                marketing_consent_source="web",
-            )
-        self.patients |= extra
+        extra = self._consenting("Resumed", 4, email="resumed{index}@example.com")
         mailing = self._mailing()
         with self.mock_mail_gateway():
             mailing.with_user(self.manager).action_send_mail(res_ids=(self.reachable | extra[:2]).ids)
@@ -391,15 +382,7 @@ class TestPatientMailing(ClinicRetentionCase, MockEmail, SMSCase):
         """As Odoo does for the whole mailing: up to the force-send limit of
         recipients the e-mails leave at once, above it every chunk (even a
         last one of a single patient) waits in the mail queue."""
-        extra = self.env["clinic.patient"]
-        for index in range(3):
-            extra |= self._patient(
-                f"Queued {index}",
-                email=f"queued{index}@example.com",
-                marketing_consent=True,
-                marketing_consent_source="web",
-            )
-        self.patients |= extra
+        self._consenting("Queued", 3, email="queued{index}@example.com")
         self.env["ir.config_parameter"].sudo().set_param("mail.mail.force.send.limit", 6)
         mailing = self._mailing()  # 7 recipients: 4 consenting with an address, chunks of 3
         with self.mock_mail_gateway():
